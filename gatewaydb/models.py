@@ -1,0 +1,485 @@
+"""Every Pydantic model gatewaydb returns or accepts, in one place.
+
+Result models (``User``, ``Clip``, ...) are immutable snapshots of rows; their fields are the
+seed service's, in snake_case, and the contract check proves at connect time that each
+statement's columns match them in name and type. Input models (``NewUser``, ``ClipScoring``,
+...) validate arguments before any SQL runs; every domain method accepts one in place of
+keyword arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, NamedTuple, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Asset",
+    "AssetOwner",
+    "AssetStatus",
+    "AssetWithClips",
+    "Campaign",
+    "CampaignMetrics",
+    "CampaignObjective",
+    "CampaignStats",
+    "CampaignStatus",
+    "CampaignUpdate",
+    "Clip",
+    "ClipScoring",
+    "ClipStatus",
+    "Conversion",
+    "ConversionCursor",
+    "ConversionSource",
+    "Experiment",
+    "ExperimentStatus",
+    "MetricsDelta",
+    "NewAsset",
+    "NewCampaign",
+    "NewClip",
+    "NewConversion",
+    "NewExperiment",
+    "NewPrediction",
+    "NewUser",
+    "Prediction",
+    "PredictionActuals",
+    "Role",
+    "User",
+    "UserUpdate",
+    "Variant",
+]
+
+
+class Role(StrEnum):
+    USER = "USER"
+    ADMIN = "ADMIN"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class AssetStatus(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class ClipStatus(StrEnum):
+    PENDING = "PENDING"
+    SCORED = "SCORED"
+    FAILED = "FAILED"
+
+
+class CampaignObjective(StrEnum):
+    AWARENESS = "AWARENESS"
+    TRAFFIC = "TRAFFIC"
+    ENGAGEMENT = "ENGAGEMENT"
+    LEADS = "LEADS"
+    CONVERSIONS = "CONVERSIONS"
+    SALES = "SALES"
+    APP_PROMOTION = "APP_PROMOTION"
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "DRAFT"
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    COMPLETED = "COMPLETED"
+
+
+class ExperimentStatus(StrEnum):
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class ConversionSource(StrEnum):
+    META = "META"
+    GOOGLE = "GOOGLE"
+    TIKTOK = "TIKTOK"
+    MANUAL = "MANUAL"
+
+
+#: PostgreSQL enum type name -> Python enum; the contract check compares their labels.
+PG_ENUMS: dict[str, type[StrEnum]] = {
+    "user_role": Role,
+    "asset_status": AssetStatus,
+    "clip_status": ClipStatus,
+    "campaign_objective": CampaignObjective,
+    "campaign_status": CampaignStatus,
+    "experiment_status": ExperimentStatus,
+    "conversion_source": ConversionSource,
+}
+
+# ---------------------------------------------------------------------------------------------
+# Field types shared by inputs
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+Counter = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+JsonObject = dict[str, Any]
+
+
+class _Row(BaseModel):
+    """A row read from the database: immutable, every field checked against the schema."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class _Input(BaseModel):
+    """Arguments to validate before any SQL runs; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Users
+
+
+class User(_Row):
+    """A user account. The API key itself is never stored or returned; ``has_api_key`` says
+    whether one is set."""
+
+    id: UUID
+    email: str
+    name: str | None
+    role: Role
+    has_api_key: bool
+    settings: JsonObject
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value) or len(value) > 320:
+        raise ValueError("not a valid email address")
+    return value
+
+
+class NewUser(_Input):
+    email: str
+    name: Text | None = None
+    role: Role = Role.USER
+    api_key: Annotated[str, Field(min_length=8, max_length=512)] | None = None
+    settings: JsonObject | None = None
+
+    _email = field_validator("email")(_check_email)
+
+
+class UserUpdate(_Input):
+    """Fields ``update_user`` may change; those left out stay as they are."""
+
+    email: str | None = None
+    name: Text | None = None
+    role: Role | None = None
+    settings: JsonObject | None = None
+
+    _email = field_validator("email")(lambda v: v if v is None else _check_email(v))
+
+
+# ---------------------------------------------------------------------------------------------
+# Assets and clips
+
+
+class Asset(_Row):
+    """An uploaded video file in Google Cloud Storage."""
+
+    id: UUID
+    user_id: UUID
+    filename: str
+    original_name: str | None
+    mime_type: str | None
+    file_size: int | None
+    gcs_url: str
+    gcs_bucket: str | None
+    gcs_path: str | None
+    duration: float | None
+    width: int | None
+    height: int | None
+    status: AssetStatus
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class NewAsset(_Input):
+    user_id: UUID
+    filename: Text
+    gcs_url: Text
+    original_name: Text | None = None
+    mime_type: Text | None = None
+    file_size: Counter | None = None
+    gcs_bucket: Text | None = None
+    gcs_path: Text | None = None
+    duration: NonNegativeFloat | None = None
+    width: Annotated[int, Field(gt=0, le=2**31 - 1)] | None = None
+    height: Annotated[int, Field(gt=0, le=2**31 - 1)] | None = None
+
+
+class Clip(_Row):
+    """A scored segment of an asset."""
+
+    id: UUID
+    asset_id: UUID
+    start_time: float
+    end_time: float
+    duration: float | None
+    features: JsonObject
+    has_text: bool
+    has_speech: bool
+    score: float | None
+    viral_score: float | None
+    engagement_score: float | None
+    rank: int | None
+    status: ClipStatus
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class AssetOwner(_Row):
+    """The owner of an asset, as ``list_assets`` embeds it."""
+
+    name: str | None
+    email: str
+
+
+class AssetWithClips(Asset):
+    """An asset with its best clips (score descending) and its owner."""
+
+    clips: list[Clip]
+    user: AssetOwner
+
+
+class NewClip(_Input):
+    asset_id: UUID
+    start_time: NonNegativeFloat
+    end_time: NonNegativeFloat
+    duration: NonNegativeFloat | None = None
+    features: JsonObject | None = None
+    has_text: bool = False
+    has_speech: bool = False
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if self.end_time <= self.start_time:
+            raise ValueError("end_time must be greater than start_time")
+        return self
+
+
+class ClipScoring(_Input):
+    score: Unit
+    viral_score: Unit | None = None
+    engagement_score: Unit | None = None
+    rank: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    status: ClipStatus = ClipStatus.SCORED
+
+
+# ---------------------------------------------------------------------------------------------
+# Campaigns and experiments
+
+
+class Campaign(_Row):
+    """An ad campaign on Meta or Google, with its delivery totals."""
+
+    id: UUID
+    user_id: UUID
+    name: str
+    objective: CampaignObjective
+    budget: Decimal
+    daily_budget: Decimal | None
+    status: CampaignStatus
+    meta_campaign_id: str | None
+    google_campaign_id: str | None
+    target_audience: JsonObject
+    start_date: datetime | None
+    end_date: datetime | None
+    total_spend: Decimal
+    total_impressions: int
+    total_clicks: int
+    total_conversions: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class NewCampaign(_Input):
+    user_id: UUID
+    name: Text
+    objective: CampaignObjective
+    budget: Money
+    daily_budget: Money | None = None
+    meta_campaign_id: Text | None = None
+    google_campaign_id: Text | None = None
+    target_audience: JsonObject | None = None
+    start_date: AwareDatetime | None = None
+    end_date: AwareDatetime | None = None
+    status: CampaignStatus = CampaignStatus.DRAFT
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class CampaignUpdate(_Input):
+    """Fields ``update_campaign`` may change; those left out stay as they are."""
+
+    name: Text | None = None
+    objective: CampaignObjective | None = None
+    budget: Money | None = None
+    daily_budget: Money | None = None
+    status: CampaignStatus | None = None
+    meta_campaign_id: Text | None = None
+    google_campaign_id: Text | None = None
+    target_audience: JsonObject | None = None
+    start_date: AwareDatetime | None = None
+    end_date: AwareDatetime | None = None
+
+
+class CampaignMetrics(_Input):
+    """Totals reported by the ad platform; ``None`` leaves a total unchanged."""
+
+    total_spend: Money | None = None
+    total_impressions: Counter | None = None
+    total_clicks: Counter | None = None
+    total_conversions: Counter | None = None
+
+
+class MetricsDelta(_Input):
+    """Amounts to add to a campaign's totals."""
+
+    spend: Money = Decimal(0)
+    impressions: Counter = 0
+    clicks: Counter = 0
+    conversions: Counter = 0
+
+
+class CampaignStats(_Row):
+    """The seed's campaign aggregate for one user."""
+
+    total_spend_sum: Decimal
+    total_conversions_sum: int
+    total_spend_avg: Decimal | None
+    campaign_count: int
+
+
+class Variant(BaseModel):
+    """One arm of an experiment: an ``id`` plus whatever the variant carries."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Experiment(_Row):
+    """An A/B test inside a campaign."""
+
+    id: UUID
+    campaign_id: UUID
+    name: str
+    status: ExperimentStatus
+    variants: list[JsonObject]
+    winner_variant_id: str | None
+    confidence: float | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NewExperiment(_Input):
+    campaign_id: UUID
+    name: Text
+    variants: Annotated[list[Variant], Field(min_length=2, max_length=100)]
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_ids(cls, variants: list[Variant]) -> list[Variant]:
+        ids = [v.id for v in variants]
+        if len(set(ids)) != len(ids):
+            raise ValueError("variant ids must be unique")
+        return variants
+
+
+# ---------------------------------------------------------------------------------------------
+# Predictions and conversions
+
+
+class Prediction(_Row):
+    """A model's forecast for a clip, later joined by what actually happened."""
+
+    id: UUID
+    clip_id: UUID
+    model_version: str
+    predicted_roas: float | None
+    predicted_ctr: float | None
+    predicted_cpc: float | None
+    features: JsonObject
+    confidence: float | None
+    actual_roas: float | None
+    actual_ctr: float | None
+    actual_cpc: float | None
+    prediction_error: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NewPrediction(_Input):
+    clip_id: UUID
+    model_version: Annotated[str, Field(min_length=1, max_length=200)]
+    predicted_roas: NonNegativeFloat | None = None
+    predicted_ctr: Unit | None = None
+    predicted_cpc: NonNegativeFloat | None = None
+    features: JsonObject | None = None
+    confidence: Unit | None = None
+
+
+class PredictionActuals(_Input):
+    actual_roas: NonNegativeFloat | None = None
+    actual_ctr: Unit | None = None
+    actual_cpc: NonNegativeFloat | None = None
+    prediction_error: NonNegativeFloat | None = None
+
+
+class ConversionCursor(NamedTuple):
+    """Where a page of conversions ended: pass it as ``after=`` to get the next page."""
+
+    timestamp: datetime
+    id: UUID
+
+
+class Conversion(_Row):
+    """A conversion reported by an ad platform."""
+
+    id: UUID
+    campaign_id: UUID
+    source: ConversionSource
+    external_id: str | None
+    value: Decimal
+    currency: str
+    attributed_clip_id: UUID | None
+    timestamp: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def cursor(self) -> ConversionCursor:
+        """This row's position in (timestamp, id) order."""
+        return ConversionCursor(self.timestamp, self.id)
+
+
+class NewConversion(_Input):
+    campaign_id: UUID
+    source: ConversionSource
+    value: Money
+    timestamp: AwareDatetime
+    external_id: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    attributed_clip_id: UUID | None = None

@@ -1,0 +1,153 @@
+"""Database settings: the URL's query string (as the seed's Prisma URL) plus keyword overrides.
+
+``postgresql://user:pass@host:5432/db?connection_limit=20&pool_timeout=30``
+
+=====================  =======  ==========================================================
+setting                default  meaning
+=====================  =======  ==========================================================
+connection_limit       10       most pooled connections
+min_connections        1        connections opened at connect() and kept warm
+pool_timeout           20       seconds to wait for a free connection (PoolTimeoutError)
+connect_timeout        10       seconds to establish one connection
+statement_timeout      none     seconds a statement may run (server side), none = no limit
+application_name       gatewaydb  shown in pg_stat_activity
+statement_cache        true     prepared statements cached per connection; false for
+                                PgBouncer transaction pooling (unnamed statements)
+check_schema           true     run the contract check at connect()
+slow_query_threshold   0.5      seconds; slower statements are logged at WARNING
+log_parameters         false    include parameter values in DEBUG query logs
+=====================  =======  ==========================================================
+
+Unknown parameters in the URL's query string are passed through to asyncpg (``host=`` for a
+Unix socket directory, ``sslmode=``, ...); unknown keyword settings are refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import ConfigurationError
+
+__all__ = ["Settings"]
+
+_SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"}
+
+
+def _positive_int(name: str, raw: object) -> int:
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _seconds(name: str, raw: object) -> float:
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+def _optional_seconds(name: str, raw: object) -> float | None:
+    if raw is None or str(raw).lower() in {"", "none", "0"}:
+        return None
+    return _seconds(name, raw)
+
+
+def _boolean(name: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def _text(name: str, raw: object) -> str:
+    if not isinstance(raw, str) or not raw or len(raw) > 63:
+        raise ConfigurationError(f"{name} must be a non-empty string of at most 63 characters")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated connection and pool settings; build with :meth:`from_url`."""
+
+    dsn: str
+    connection_limit: int = 10
+    min_connections: int = 1
+    pool_timeout: float = 20.0
+    connect_timeout: float = 10.0
+    statement_timeout: float | None = None
+    application_name: str = "gatewaydb"
+    statement_cache: bool = True
+    check_schema: bool = True
+    slow_query_threshold: float = 0.5
+    log_parameters: bool = False
+
+    @classmethod
+    def from_url(cls, url: str | None = None, **overrides: Any) -> Settings:
+        """Parse ``url`` (default: ``$DATABASE_URL``) and apply keyword overrides.
+
+        Raises:
+            ConfigurationError: no URL, an unsupported scheme, or an unknown or malformed
+                setting. Nothing connects here.
+        """
+        url = url if url is not None else os.environ.get("DATABASE_URL")
+        if not url:
+            raise ConfigurationError("no database URL: pass url= or set DATABASE_URL")
+        parts = urlsplit(url)
+        if parts.scheme not in _SCHEMES:
+            raise ConfigurationError(
+                f"unsupported URL scheme {parts.scheme!r}; use postgresql://")
+        ours: dict[str, Any] = {}
+        passthrough: list[tuple[str, str]] = []
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            (ours.__setitem__(key, value) if key in _PARSERS else passthrough.append((key, value)))
+        unknown = set(overrides) - set(_PARSERS)
+        if unknown:
+            raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        ours.update(overrides)
+        values = {key: _PARSERS[key](key, raw) for key, raw in ours.items()}
+        dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(passthrough), ""))
+        settings = cls(dsn=dsn, **values)
+        if settings.min_connections > settings.connection_limit:
+            settings = replace(settings, min_connections=settings.connection_limit)
+        return settings
+
+    def public_dsn(self) -> str:
+        """The DSN with any password masked, for logs and health output."""
+        parts = urlsplit(self.dsn)
+        if parts.password is None:
+            return self.dsn
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    def as_dict(self) -> Mapping[str, Any]:
+        """Every setting but the DSN, for ``health()`` and the CLI."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dsn"}
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "connection_limit": _positive_int,
+    "min_connections": _positive_int,
+    "pool_timeout": _seconds,
+    "connect_timeout": _seconds,
+    "statement_timeout": _optional_seconds,
+    "application_name": _text,
+    "statement_cache": _boolean,
+    "check_schema": _boolean,
+    "slow_query_threshold": _seconds,
+    "log_parameters": _boolean,
+}

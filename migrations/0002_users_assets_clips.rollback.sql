@@ -1,0 +1,3 @@
+DROP TABLE clips;
+DROP TABLE assets;
+DROP TABLE users;

@@ -1,0 +1,2 @@
+DROP TABLE experiments;
+DROP TABLE campaigns;
