@@ -257,7 +257,7 @@ def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None) -> Ga
     cls = _EXACT.get(sqlstate) or _BY_CLASS.get(sqlstate[:2]) or DatabaseError
     message = fields.get("message") or str(exc.args[0] if exc.args else exc)
     if sqlstate.startswith("23"):
-        exc.detail = None  # type: ignore[misc]  # row values; see the docstring above
+        exc.detail = None  # row values; see the docstring above
     if cls is InvalidInputError:
         return InvalidInputError([FieldError(_field_of(constraint, column), message)],
                                  sqlstate=sqlstate)

@@ -37,6 +37,7 @@ __all__ = [
     "ConversionSource",
     "Experiment",
     "ExperimentStatus",
+    "HealthReport",
     "MetricsDelta",
     "NewAsset",
     "NewCampaign",
@@ -45,6 +46,7 @@ __all__ = [
     "NewExperiment",
     "NewPrediction",
     "NewUser",
+    "PoolStatus",
     "Prediction",
     "PredictionActuals",
     "Role",
@@ -483,3 +485,27 @@ class NewConversion(_Input):
     external_id: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     attributed_clip_id: UUID | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine reports
+
+
+class PoolStatus(_Row):
+    """The connection pool at one moment."""
+
+    size: int
+    in_use: int
+    idle: int
+    max_size: int
+
+
+class HealthReport(_Row):
+    """What ``Database.health()`` found; ``ok`` is False when the server did not answer."""
+
+    ok: bool
+    server_version: str | None
+    latency_ms: float | None
+    pool: PoolStatus | None
+    pending_migrations: list[str] | None
+    error: str | None = None

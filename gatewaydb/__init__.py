@@ -1,0 +1,46 @@
+"""gatewaydb: a fast, raw-SQL, query-first PostgreSQL data layer for the Gateway API.
+
+SQL lives in ``sql/*.sql`` as named statements; :class:`Database` runs them as prepared
+statements on an asyncpg pool and returns Pydantic v2 models. ``db`` is the process-wide
+instance, configured from ``DATABASE_URL`` when it connects (the seed's ``import { db }``).
+"""
+
+from __future__ import annotations
+
+from . import errors, models
+from .database import Database, DatabaseStats, Transaction
+from .errors import (
+    ConflictError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    ForeignKeyError,
+    GatewayDBError,
+    InvalidInputError,
+    NotFoundError,
+    PoolTimeoutError,
+    SchemaMismatchError,
+    TransactionConflictError,
+)
+from .settings import Settings
+
+__all__ = [
+    "ConflictError",
+    "Database",
+    "DatabaseError",
+    "DatabaseStats",
+    "DatabaseUnavailableError",
+    "ForeignKeyError",
+    "GatewayDBError",
+    "InvalidInputError",
+    "NotFoundError",
+    "PoolTimeoutError",
+    "SchemaMismatchError",
+    "Settings",
+    "Transaction",
+    "TransactionConflictError",
+    "db",
+    "errors",
+    "models",
+]
+
+db: Database = Database.get_instance()

@@ -1,0 +1,468 @@
+"""``Database``: the seed service's facade, its lifecycle, transactions and reports.
+
+::
+
+    async with Database("postgresql://localhost/gateway") as db:
+        user = await db.create_user(email="ann@example.com")
+
+    async with db.transaction() as tx:       # tx has every method db has
+        asset = await tx.create_asset(user.id, "v.mp4", "gs://b/v.mp4")
+
+    result = await db.transaction(create_both, retries=3)   # the seed's callback form
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from time import perf_counter
+from types import TracebackType
+from typing import Any, ClassVar, Literal, Self, TypeVar, overload
+
+import anyio
+import asyncpg
+
+from ._paths import sql_dir
+from .contract import check_contract
+from .domain import GatewayAPI
+from .engine import ConnectionExecutor, Engine, Executor, PooledConnection, PoolExecutor
+from .errors import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    GatewayDBError,
+    InterfaceError,
+    TransactionConflictError,
+    translate_error,
+)
+from .models import HealthReport, PoolStatus
+from .query import declared, value
+from .registry import Registry
+from .settings import Settings
+from .stats import StatementStats
+
+__all__ = ["Database", "DatabaseStats", "Transaction"]
+
+T = TypeVar("T")
+Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+
+log = logging.getLogger("gatewaydb")
+
+_PING = value("meta_ping", int)
+_SERVER_VERSION = value("meta_server_version", str)
+
+
+class _State(enum.Enum):
+    NEW = "not connected yet"
+    OPEN = "connected"
+    CLOSED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseStats:
+    """A snapshot from :meth:`Database.stats`."""
+
+    statements: dict[str, StatementStats]
+    pool: PoolStatus | None
+
+
+def _load_registry() -> tuple[Registry, dict[str, Any]]:
+    registry = Registry.load(sql_dir())
+    queries = declared()
+    registry.check_bound({name: q.declared_at for name, q in queries.items()})
+    return registry, queries
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # JSON comes back as Python objects. jsonb travels in binary (so binary COPY works
+    # too), which asyncpg frames with a one-byte format version.
+    await conn.set_type_codec("jsonb", schema="pg_catalog", format="binary",
+                              encoder=lambda v: b"\x01" + json.dumps(v).encode(),
+                              decoder=lambda b: json.loads(b[1:]))
+    await conn.set_type_codec("json", schema="pg_catalog", format="text",
+                              encoder=json.dumps, decoder=json.loads)
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool reset hook: send nothing.
+
+    asyncpg's default sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
+    on every release — a second round trip per call. gatewaydb's own statements change no
+    session state: asyncpg still rolls back any open transaction before this hook runs, and
+    raw access through :meth:`Database.acquire` or :attr:`Transaction.connection` runs the
+    full reset itself before release (see ``_full_reset``).
+    """
+
+
+async def _full_reset(conn: PooledConnection) -> None:
+    """Put back a connection that a caller used raw; terminate it if that fails."""
+    try:
+        await conn.reset()
+    except BaseException:
+        conn.terminate()
+        raise
+
+
+class Transaction(GatewayAPI):
+    """One database transaction; offers exactly the methods of :class:`Database`.
+
+    Obtained from ``async with db.transaction() as tx`` or passed to the callback of
+    ``await db.transaction(fn)``. Any exception out of the block rolls everything back.
+    After the block ends, every method raises InterfaceError.
+    """
+
+    __slots__ = ("_executor", "_raw_used")
+
+    def __init__(self, executor: ConnectionExecutor) -> None:
+        self._executor = executor
+        self._raw_used = False
+
+    @property
+    def _ex(self) -> Executor:
+        return self._executor
+
+    @property
+    def connection(self) -> PooledConnection:
+        """The transaction's raw asyncpg connection, for custom SQL inside the transaction.
+
+        Session state changed through it (``SET``, ``LISTEN``, advisory locks) is reset
+        before the connection returns to the pool.
+        """
+        conn = self._executor.connection
+        self._raw_used = True
+        return conn
+
+
+class _TransactionBlock:
+    """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK."""
+
+    __slots__ = ("_conn", "_db", "_isolation", "_native", "_readonly", "_tx")
+
+    def __init__(self, db: Database, isolation: Isolation | None, readonly: bool) -> None:
+        self._db = db
+        self._isolation = isolation
+        self._readonly = readonly
+        self._conn: PooledConnection | None = None
+        self._native: Any = None
+        self._tx: Transaction | None = None
+
+    async def __aenter__(self) -> Transaction:
+        if self._conn is not None:
+            raise InterfaceError("this transaction block is already in use")
+        pool_ex = self._db._pool_executor()
+        conn = await pool_ex.acquire()
+        try:
+            native = conn.transaction(isolation=self._isolation, readonly=self._readonly)
+            await native.start()
+        except BaseException as exc:
+            await self._db._release(conn)
+            if isinstance(exc, Exception):
+                raise translate_error(exc) from exc
+            raise
+        self._conn, self._native = conn, native
+        self._tx = Transaction(ConnectionExecutor(pool_ex.engine, conn))
+        return self._tx
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        conn, tx = self._conn, self._tx
+        if conn is None or tx is None:
+            raise InterfaceError("transaction block exited without entering")
+        try:
+            if exc_type is None:
+                await self._native.commit()
+            else:
+                await self._native.rollback()
+        except Exception as failure:
+            if exc_type is None:
+                raise translate_error(failure) from failure
+            # The block's own exception is the one to report; the rollback failing means
+            # the connection is broken, and the pool will replace it.
+        finally:
+            tx._executor.close()
+            try:
+                if tx._raw_used and not conn.is_closed():
+                    await _full_reset(conn)
+            finally:
+                await self._db._release(conn)
+
+
+class Database(GatewayAPI):
+    """The Gateway data service on a pool of asyncpg connections.
+
+    Args:
+        url: ``postgresql://`` URL; pool settings may ride in its query string
+            (``?connection_limit=20&pool_timeout=30``). None reads ``$DATABASE_URL`` when
+            :meth:`connect` runs, so a module-level instance can exist before configuration.
+        **settings: overrides for any setting in :mod:`gatewaydb.settings`.
+
+    Raises:
+        ConfigurationError: an unknown or malformed setting (checked here, before any I/O).
+    """
+
+    _instance: ClassVar[Database | None] = None
+
+    def __init__(self, url: str | None = None, **settings: Any) -> None:
+        self._url = url
+        self._overrides = settings
+        # Check what can be checked now; a missing URL waits for connect().
+        probe_url = url if url is not None else "postgresql://localhost/probe"
+        self._settings: Settings | None = Settings.from_url(probe_url, **settings)
+        if url is None:
+            self._settings = None
+        self._state = _State.NEW
+        self._pool: asyncpg.Pool | None = None
+        self._executor: PoolExecutor | None = None
+        self._lock = asyncio.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    def get_instance(cls) -> Database:
+        """The process-wide instance (the seed's ``DatabaseService.getInstance()``)."""
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings (reads ``$DATABASE_URL`` if no URL was given)."""
+        if self._settings is None:
+            self._settings = Settings.from_url(self._url, **self._overrides)
+        return self._settings
+
+    def is_connected(self) -> bool:
+        return self._state is _State.OPEN
+
+    async def connect(self) -> None:
+        """Open the pool and, unless ``check_schema=False``, run the contract check.
+
+        Safe to call twice; a disconnected database can connect again.
+
+        Raises:
+            ConfigurationError: no URL, or bad settings.
+            SQLRegistryError: a malformed ``sql/*.sql`` file, or SQL and code out of step.
+            DatabaseUnavailableError: the server cannot be reached.
+            SchemaMismatchError: statements that do not fit the live schema.
+        """
+        async with self._lock:
+            if self._state is _State.OPEN:
+                return
+            settings = self.settings
+            registry, queries = _load_registry()
+            pool = await self._create_pool(settings, len(queries))
+            try:
+                proven = None
+                if settings.check_schema:
+                    async with pool.acquire(timeout=settings.pool_timeout) as conn:
+                        proven = await check_contract(conn, registry, queries)
+            except BaseException:
+                pool.terminate()
+                raise
+            self._pool = pool
+            self._executor = PoolExecutor(Engine(registry, queries, settings, proven), pool)
+            self._state = _State.OPEN
+            log.info("connected to %s", settings.public_dsn())
+
+    async def _create_pool(self, settings: Settings, statements: int) -> asyncpg.Pool:
+        server_settings = {"application_name": settings.application_name}
+        if settings.statement_timeout is not None:
+            server_settings["statement_timeout"] = str(int(settings.statement_timeout * 1000))
+        try:
+            pool = await asyncpg.create_pool(
+                settings.dsn,
+                min_size=settings.min_connections,
+                max_size=settings.connection_limit,
+                timeout=settings.connect_timeout,
+                statement_cache_size=max(100, 2 * statements) if settings.statement_cache else 0,
+                max_cached_statement_lifetime=0,  # 0 = never expire: prepare once per connection
+                init=_init_connection,
+                reset=_keep_session,
+                server_settings=server_settings,
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            raise DatabaseUnavailableError(
+                f"cannot connect to {settings.public_dsn()}: {exc or type(exc).__name__}"
+            ) from exc
+        assert pool is not None
+        return pool
+
+    async def disconnect(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Close the pool, waiting up to ``timeout`` seconds for connections in use.
+
+        Idempotent. After the wait (or on any error, cancellation included) the remaining
+        connections are terminated.
+        """
+        async with self._lock:
+            pool, self._pool, self._executor = self._pool, None, None
+            if self._state is _State.OPEN:
+                self._state = _State.CLOSED
+            if pool is None:
+                return
+            try:
+                with anyio.move_on_after(timeout) as waited:
+                    await pool.close()
+            except BaseException:
+                pool.terminate()
+                raise
+            if waited.cancelled_caught:
+                log.warning("connections still busy after %gs; terminated them", timeout)
+                pool.terminate()
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.disconnect()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _pool_executor(self) -> PoolExecutor:
+        if self._executor is None:
+            raise InterfaceError(f"Database is {self._state.value}: call `await db.connect()` "
+                                 "or use `async with Database(...) as db`")
+        return self._executor
+
+    @property
+    def _ex(self) -> Executor:
+        return self._pool_executor()
+
+    async def _release(self, conn: PooledConnection) -> None:
+        if self._pool is not None:
+            await self._pool.release(conn)
+        else:
+            conn.terminate()
+
+    # -- raw access, transactions --------------------------------------------------------
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[PooledConnection]:
+        """A raw asyncpg connection for custom SQL (the seed's ``getClient()``).
+
+        Its session is fully reset before it returns to the pool, so settings, listeners
+        or advisory locks taken through it never leak to other callers.
+
+        Raises:
+            PoolTimeoutError: no connection within ``pool_timeout``.
+        """
+        conn = await self._pool_executor().acquire()
+        try:
+            yield conn
+        finally:
+            try:
+                if not conn.is_closed():
+                    await _full_reset(conn)
+            finally:
+                await self._release(conn)
+
+    @overload
+    def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
+                    readonly: bool = False) -> _TransactionBlock: ...
+
+    @overload
+    def transaction(self, fn: Callable[[Transaction], Awaitable[T]], *,
+                    isolation: Isolation | None = None, readonly: bool = False,
+                    retries: int = 0) -> Coroutine[Any, Any, T]: ...
+
+    def transaction(self, fn: Callable[[Transaction], Awaitable[T]] | None = None, *,
+                    isolation: Isolation | None = None, readonly: bool = False,
+                    retries: int = 0) -> _TransactionBlock | Coroutine[Any, Any, T]:
+        """A transaction, as a block or around a callback.
+
+        ``async with db.transaction() as tx:`` runs the block in one transaction: an
+        exception rolls it back. ``await db.transaction(fn)`` runs ``fn(tx)`` the same way
+        and returns its result; with ``retries=N`` a serialization failure or deadlock
+        (40001, 40P01) reruns ``fn`` up to N more times, after a short random backoff, so
+        ``fn`` must be safe to run again.
+
+        Args:
+            isolation: ``read_committed`` (server default), ``repeatable_read`` or
+                ``serializable``.
+            readonly: refuse writes.
+            retries: callback form only; how many times to rerun on a conflict.
+
+        Raises:
+            TransactionConflictError: the conflict outlived the retries.
+        """
+        if fn is None:
+            if retries:
+                raise InterfaceError("retries= needs the callback form: transaction(fn, ...)")
+            return _TransactionBlock(self, isolation, readonly)
+        if retries < 0:
+            raise ConfigurationError("retries must be >= 0")
+        return self._run_transaction(fn, isolation, readonly, retries)
+
+    async def _run_transaction(self, fn: Callable[[Transaction], Awaitable[T]],
+                               isolation: Isolation | None, readonly: bool, retries: int) -> T:
+        attempt = 0
+        while True:
+            try:
+                async with _TransactionBlock(self, isolation, readonly) as tx:
+                    return await fn(tx)
+            except TransactionConflictError:
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                log.info("transaction conflict, retry %d of %d", attempt, retries)
+                await anyio.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
+
+    # -- reports -------------------------------------------------------------------------
+
+    async def check(self) -> None:
+        """Run the contract check now (as ``connect()`` does by default).
+
+        Raises:
+            SchemaMismatchError: listing every statement that does not fit the schema.
+        """
+        registry, queries = _load_registry()
+        async with self.acquire() as conn:
+            await check_contract(conn, registry, queries)
+
+    async def health_check(self) -> bool:
+        """True when the server answers a trivial query within ``pool_timeout``. Never raises."""
+        try:
+            with anyio.fail_after(self.settings.pool_timeout):
+                return await self._pool_executor().fetchval(_PING) == 1
+        except Exception:
+            return False
+
+    async def health(self) -> HealthReport:
+        """Server version, round-trip latency, pool usage and pending migrations."""
+        try:
+            executor = self._pool_executor()
+            started = perf_counter()
+            await executor.fetchval(_PING)
+            latency = (perf_counter() - started) * 1e3
+            version = await executor.fetchval(_SERVER_VERSION)
+            pending = await anyio.to_thread.run_sync(_pending_migrations, self.settings.dsn)
+        except (GatewayDBError, OSError) as exc:
+            return HealthReport(ok=False, server_version=None, latency_ms=None,
+                                pool=self._pool_status(), pending_migrations=None,
+                                error=str(exc).splitlines()[0])
+        return HealthReport(ok=True, server_version=version, latency_ms=round(latency, 3),
+                            pool=self._pool_status(), pending_migrations=pending)
+
+    def _pool_status(self) -> PoolStatus | None:
+        pool = self._pool
+        if pool is None:
+            return None
+        size, idle = pool.get_size(), pool.get_idle_size()
+        return PoolStatus(size=size, in_use=size - idle, idle=idle, max_size=pool.get_max_size())
+
+    def stats(self) -> DatabaseStats:
+        """Per-statement counts, errors and latency percentiles, and the pool's state."""
+        statements = self._executor.engine.stats.snapshot() if self._executor else {}
+        return DatabaseStats(statements=statements, pool=self._pool_status())
+
+
+def _pending_migrations(dsn: str) -> list[str]:
+    from .migrate import pending
+
+    return list(pending(dsn))

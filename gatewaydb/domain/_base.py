@@ -1,0 +1,86 @@
+"""What every domain module shares: the executor seam and argument validation."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+
+from ..engine import Executor
+from ..errors import FieldError, InvalidInputError
+
+__all__ = ["DomainAPI", "as_enum", "as_uuid", "validate", "validate_page"]
+
+InputT = TypeVar("InputT", bound=BaseModel)
+E = TypeVar("E", bound=StrEnum)
+
+MAX_TAKE = 1000
+
+
+class DomainAPI:
+    """Base of the per-domain method sets composed into ``Database`` and ``Transaction``.
+
+    Subclasses provide :attr:`_ex`: the pool (one connection per call) or the transaction's
+    connection. Each domain method validates its arguments, then runs named statements on it.
+    """
+
+    __slots__ = ()
+
+    @property
+    def _ex(self) -> Executor:
+        raise NotImplementedError
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    """Pydantic's errors as field names and reasons, without the offending values."""
+    return [FieldError(prefix + (".".join(str(p) for p in e["loc"]) or "input"), e["msg"])
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)]
+
+
+def validate(model: type[InputT], /, **fields: Any) -> InputT:
+    """``model(**fields)``, or InvalidInputError naming each bad field.
+
+    The ValidationError is not chained: its text repeats the input values, and an API key
+    must never reach a traceback.
+    """
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    raise InvalidInputError(errors)
+
+
+def as_uuid(value: UUID | str, field: str = "id") -> UUID:
+    """``value`` as a UUID (a UUID or its string), or InvalidInputError naming ``field``."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidInputError([FieldError(field, "must be a UUID")])
+
+
+def as_enum(enum: type[E], value: E | str | None, field: str) -> E | None:
+    """``value`` as a member of ``enum`` (the member or its label), None passes through."""
+    if value is None or isinstance(value, enum):
+        return value
+    try:
+        return enum(value)
+    except ValueError:
+        labels = ", ".join(m.value for m in enum)
+        raise InvalidInputError([FieldError(field, f"must be one of {labels}")]) from None
+
+
+def validate_page(skip: int, take: int) -> None:
+    """Refuse pagination outside ``skip >= 0`` and ``1 <= take <= 1000``."""
+    errors = []
+    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+        errors.append(FieldError("skip", "must be a whole number >= 0"))
+    if not isinstance(take, int) or isinstance(take, bool) or not 1 <= take <= MAX_TAKE:
+        errors.append(FieldError("take", f"must be a whole number from 1 to {MAX_TAKE}"))
+    if errors:
+        raise InvalidInputError(errors)

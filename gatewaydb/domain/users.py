@@ -1,0 +1,128 @@
+"""Users and API-key authentication (SQL: ``sql/users.sql``).
+
+API keys are stored only as SHA-256 digests. A key is high-entropy by construction (see
+:meth:`UsersAPI.rotate_api_key`), so an unsalted fast hash is the right tool: it makes the
+lookup one indexed equality, and a leaked table does not reveal usable keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+from uuid import UUID
+
+from ..errors import NotFoundError
+from ..models import NewUser, Role, User, UserUpdate
+from ..query import row, rows, value
+from ._base import DomainAPI, as_enum, as_uuid, validate, validate_page
+
+__all__ = ["UsersAPI", "api_key_digest"]
+
+_CREATE = row("create_user", User, str, str | None, Role, bytes | None, dict[str, Any],
+              redact=True)
+_BY_ID = row("get_user_by_id", User, UUID)
+_BY_EMAIL = row("get_user_by_email", User, str)
+_BY_API_KEY = row("get_user_by_api_key", User, bytes, redact=True)
+_UPDATE = row("update_user", User, UUID, list[str], str | None, str | None, Role | None,
+              dict[str, Any] | None)
+_SOFT_DELETE = value("soft_delete_user", UUID, UUID)
+_HARD_DELETE = value("hard_delete_user", UUID, UUID)
+_LIST = rows("list_users", User, int, int, Role | None)
+_SET_KEY = value("set_api_key_digest", UUID, UUID, bytes, redact=True)
+
+_KEY_PREFIX = "gw_"
+
+
+def api_key_digest(key: str) -> bytes:
+    """The SHA-256 digest under which ``key`` is stored."""
+    return hashlib.sha256(key.encode("utf-8")).digest()
+
+
+class UsersAPI(DomainAPI):
+    """User accounts: create, authenticate by API key, update, rotate keys, delete."""
+
+    __slots__ = ()
+
+    async def create_user(self, email: str | NewUser, name: str | None = None,
+                          role: Role | str = Role.USER, api_key: str | None = None,
+                          settings: dict[str, Any] | None = None) -> User:
+        """Create a user; ``api_key``, if given, is stored only as its digest.
+
+        Raises:
+            InvalidInputError: malformed email, unknown role, a key shorter than 8 characters.
+            ConflictError: the email (any case) or the API key is already taken.
+        """
+        data = email if isinstance(email, NewUser) else validate(
+            NewUser, email=email, name=name, role=role, api_key=api_key, settings=settings)
+        digest = api_key_digest(data.api_key) if data.api_key is not None else None
+        user = await self._ex.fetchrow(_CREATE, data.email, data.name, data.role, digest,
+                                       data.settings or {})
+        assert user is not None
+        return user
+
+    async def get_user_by_id(self, id: UUID | str) -> User | None:
+        """The live user with this id, or None (also for a soft-deleted one)."""
+        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+
+    async def get_user_by_email(self, email: str) -> User | None:
+        """The live user with this email (case-insensitive), or None."""
+        return await self._ex.fetchrow(_BY_EMAIL, email)
+
+    async def get_user_by_api_key(self, key: str) -> User | None:
+        """Authenticate: the live user holding ``key``, or None. Soft-deleted users fail."""
+        if not isinstance(key, str) or not key:
+            return None
+        return await self._ex.fetchrow(_BY_API_KEY, api_key_digest(key))
+
+    async def update_user(self, id: UUID | str, update: UserUpdate | None = None,
+                          **fields: Any) -> User:
+        """Change the given fields (``email``, ``name``, ``role``, ``settings``).
+
+        ``settings`` replaces the stored object; merge first (``{**user.settings, ...}``)
+        to keep other keys, as the seed does.
+
+        Raises:
+            InvalidInputError: an unknown field or a bad value.
+            NotFoundError: no live user has this id.
+            ConflictError: the new email is taken.
+        """
+        data = update if update is not None else validate(UserUpdate, **fields)
+        given = sorted(data.model_fields_set)
+        user = await self._ex.fetchrow(_UPDATE, as_uuid(id), given, data.email, data.name,
+                                       data.role, data.settings)
+        if user is None:
+            raise NotFoundError("user", id)
+        return user
+
+    async def delete_user(self, id: UUID | str, soft: bool = True) -> None:
+        """Delete a user: soft by default (hidden from every getter, key stops working).
+
+        ``soft=False`` removes the row and, by cascade, the user's assets, clips,
+        predictions, campaigns and experiments in one statement; it is refused with
+        ForeignKeyError while any of the user's campaigns has conversions.
+
+        Raises:
+            NotFoundError: no live user has this id.
+            ForeignKeyError: a hard delete refused by recorded conversions.
+        """
+        deleted = await self._ex.fetchval(_SOFT_DELETE if soft else _HARD_DELETE, as_uuid(id))
+        if deleted is None:
+            raise NotFoundError("user", id)
+
+    async def list_users(self, skip: int = 0, take: int = 100,
+                         role: Role | str | None = None) -> list[User]:
+        """A page of live users, oldest first; ``1 <= take <= 1000``."""
+        validate_page(skip, take)
+        return await self._ex.fetch(_LIST, skip, take, as_enum(Role, role, "role"))
+
+    async def rotate_api_key(self, id: UUID | str) -> str:
+        """Give a live user a new random API key and return it; this is its only copy.
+
+        Raises:
+            NotFoundError: no live user has this id.
+        """
+        key = _KEY_PREFIX + secrets.token_urlsafe(32)
+        if await self._ex.fetchval(_SET_KEY, as_uuid(id), api_key_digest(key)) is None:
+            raise NotFoundError("user", id)
+        return key

@@ -1,0 +1,254 @@
+"""Running named statements: the shared engine and the two executors that use it.
+
+:class:`Engine` is built once per connected :class:`~gatewaydb.Database` and holds what
+every call needs: each statement's SQL text by name, its row mapper, the stats recorder and
+the query logger. An :class:`Executor` runs a declared :class:`~gatewaydb.query.Query` on a
+connection — :class:`PoolExecutor` borrows one per call, :class:`ConnectionExecutor` runs
+inside one transaction — maps rows to models and turns every failure into a gatewaydb error.
+
+Statements go through asyncpg's per-connection statement cache: the first call on a
+connection prepares a named server-side statement, and every later call on that connection,
+in any acquire, reuses it (the cache is sized for the whole registry and never expires
+entries). With ``statement_cache=False`` asyncpg uses unnamed statements instead, which is
+what PgBouncer's transaction pooling needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
+
+import asyncpg
+from asyncpg import Record
+from asyncpg.pool import PoolConnectionProxy
+from pydantic import BaseModel
+
+from .contract import ColumnInfo
+from .errors import InterfaceError, PoolTimeoutError, translate_error
+from .query import Query
+from .registry import Registry
+from .rows import Mapper, can_trust, trusted_mapper, validating_mapper
+from .settings import Settings
+from .stats import StatsRecorder
+
+__all__ = ["ConnectionExecutor", "Engine", "Executor", "PoolExecutor", "PooledConnection"]
+
+#: A connection borrowed from the pool (asyncpg hands out proxies; generic only in stubs).
+if TYPE_CHECKING:
+    PooledConnection: TypeAlias = PoolConnectionProxy[Record]
+else:
+    PooledConnection = PoolConnectionProxy
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+query_log = logging.getLogger("gatewaydb.query")
+
+
+class Engine:
+    """SQL text, mappers, stats and logging shared by one database's executors."""
+
+    __slots__ = ("mappers", "settings", "sql", "stats")
+
+    def __init__(self, registry: Registry, queries: Mapping[str, Query[Any]],
+                 settings: Settings, proven_columns: Mapping[str, ColumnInfo] | None) -> None:
+        self.settings = settings
+        self.stats = StatsRecorder()
+        self.sql: dict[str, str] = {name: registry[name].sql for name in queries}
+        self.mappers: dict[str, Mapper[Any]] = {}
+        for name, query in queries.items():
+            model = query.model
+            if model is None:
+                continue
+            columns = proven_columns.get(name) if proven_columns is not None else None
+            self.mappers[name] = (trusted_mapper(model, columns)
+                                  if columns is not None and can_trust(model)
+                                  else validating_mapper(model))
+
+    def observe(self, query: Query[Any], started: float, args: Sequence[Any],
+                error: BaseException | None = None) -> None:
+        """Record one call's duration and log it (DEBUG; WARNING when slow)."""
+        elapsed = perf_counter() - started
+        self.stats.record(query.name, elapsed, failed=error is not None)
+        slow = elapsed >= self.settings.slow_query_threshold
+        if not (slow or query_log.isEnabledFor(logging.DEBUG)):
+            return
+        shown = ("<redacted>" if query.redact or not self.settings.log_parameters
+                 else repr(tuple(args)))
+        outcome = f" failed: {type(error).__name__}" if error is not None else ""
+        level = logging.WARNING if slow else logging.DEBUG
+        query_log.log(level, "%s%s %.3f ms params=%s%s", "slow statement " if slow else "",
+                      query.name, elapsed * 1e3, shown, outcome,
+                      extra={"statement": query.name, "duration_ms": elapsed * 1e3})
+
+    def fail(self, query: Query[Any], started: float, args: Sequence[Any],
+             exc: BaseException) -> NoReturn:
+        """Record a failed call and raise its gatewaydb translation."""
+        self.observe(query, started, args, exc)
+        raise translate_error(exc, query.name) from exc
+
+
+class Executor:
+    """Runs declared queries; subclasses decide which connection each call uses."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        """The shared engine (stats, mappers, SQL text)."""
+        return self._engine
+
+    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    async def _call(self, query: Query[Any], args: Sequence[Any]) -> Any:
+        started = perf_counter()
+        try:
+            result = await self._run(query, args)
+        except Exception as exc:
+            self._engine.fail(query, started, args, exc)
+        self._engine.observe(query, started, args)
+        return result
+
+    async def fetch(self, query: Query[M], *args: Any) -> list[M]:
+        """All rows of ``query``, as models."""
+        records = await self._call(query, args)
+        mapper = self._engine.mappers[query.name]
+        return [mapper(r) for r in records]
+
+    async def fetchrow(self, query: Query[M], *args: Any) -> M | None:
+        """The first row of ``query`` as a model, or None."""
+        record = await self._call(query, args)
+        return None if record is None else cast(M, self._engine.mappers[query.name](record))
+
+    async def fetchval(self, query: Query[T], *args: Any) -> T | None:
+        """The first column of the first row, or None."""
+        return cast(T | None, await self._call(query, args))
+
+    async def execute(self, query: Query[None], *args: Any) -> str:
+        """Run ``query`` for its effect; returns the command tag (``UPDATE 1``)."""
+        return cast(str, await self._call(query, args))
+
+    async def copy_records(self, label: Query[None], table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]]) -> int:
+        """Bulk-insert ``records`` with one binary COPY; all rows or none.
+
+        ``label`` names the operation in stats and logs; ``table`` and ``columns`` are
+        constants of the calling domain module, never caller data.
+        """
+        started = perf_counter()
+        try:
+            status = await self._copy(table, columns, records)
+        except Exception as exc:
+            self._engine.fail(label, started, (), exc)
+        self._engine.observe(label, started, ())
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def _copy(self, table: str, columns: Sequence[str],
+                    records: Iterable[Sequence[Any]]) -> str:
+        raise NotImplementedError
+
+    def iterate(self, query: Query[M], *args: Any, chunk_size: int) -> AsyncIterator[M]:
+        """Stream ``query``'s rows through a server-side cursor, ``chunk_size`` at a time."""
+        raise NotImplementedError
+
+    async def _stream(self, conn: PooledConnection, query: Query[M], args: Sequence[Any],
+                      chunk_size: int) -> AsyncIterator[M]:
+        mapper = self._engine.mappers[query.name]
+        started = perf_counter()
+        try:
+            cursor = await conn.cursor(self._engine.sql[query.name], *args)
+            while True:
+                records = await cursor.fetch(chunk_size)
+                for record in records:
+                    yield mapper(record)
+                if len(records) < chunk_size:
+                    break
+        except Exception as exc:
+            self._engine.fail(query, started, args, exc)
+        self._engine.observe(query, started, args)
+
+
+class PoolExecutor(Executor):
+    """Borrows a pooled connection for each call."""
+
+    __slots__ = ("_pool", "_timeout")
+
+    def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
+        super().__init__(engine)
+        self._pool = pool
+        self._timeout = engine.settings.pool_timeout
+
+    async def acquire(self) -> PooledConnection:
+        """A pooled connection, or PoolTimeoutError after ``pool_timeout`` seconds."""
+        try:
+            return await self._pool.acquire(timeout=self._timeout)
+        except TimeoutError:
+            raise PoolTimeoutError(
+                f"no free connection within pool_timeout={self._timeout:g}s "
+                f"(connection_limit={self._pool.get_max_size()})") from None
+
+    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
+        conn = await self.acquire()
+        try:
+            return await getattr(conn, query.returns.value)(self._engine.sql[query.name], *args)
+        finally:
+            await self._pool.release(conn)
+
+    async def _copy(self, table: str, columns: Sequence[str],
+                    records: Iterable[Sequence[Any]]) -> str:
+        conn = await self.acquire()
+        try:
+            return await conn.copy_records_to_table(table, records=records, columns=columns)
+        finally:
+            await self._pool.release(conn)
+
+    async def iterate(self, query: Query[M], *args: Any,
+                      chunk_size: int) -> AsyncIterator[M]:
+        conn = await self.acquire()
+        try:
+            async with conn.transaction(readonly=True):
+                async for item in self._stream(conn, query, args, chunk_size):
+                    yield item
+        finally:
+            await self._pool.release(conn)
+
+
+class ConnectionExecutor(Executor):
+    """Runs every call on one connection inside a transaction; unusable once it ends."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, engine: Engine, conn: PooledConnection) -> None:
+        super().__init__(engine)
+        self._conn: PooledConnection | None = conn
+
+    def close(self) -> None:
+        self._conn = None
+
+    @property
+    def connection(self) -> PooledConnection:
+        if self._conn is None:
+            raise InterfaceError("the transaction has ended; its connection is back in the pool")
+        return self._conn
+
+    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
+        return await getattr(self.connection, query.returns.value)(
+            self._engine.sql[query.name], *args)
+
+    async def _copy(self, table: str, columns: Sequence[str],
+                    records: Iterable[Sequence[Any]]) -> str:
+        return await self.connection.copy_records_to_table(table, records=records,
+                                                           columns=columns)
+
+    async def iterate(self, query: Query[M], *args: Any,
+                      chunk_size: int) -> AsyncIterator[M]:
+        async for item in self._stream(self.connection, query, args, chunk_size):
+            yield item
+
+
