@@ -18,6 +18,7 @@ from .errors import (
     InvalidInputError,
     NotFoundError,
     PoolTimeoutError,
+    QueryCanceledError,
     SchemaMismatchError,
     TransactionConflictError,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "InvalidInputError",
     "NotFoundError",
     "PoolTimeoutError",
+    "QueryCanceledError",
     "SchemaMismatchError",
     "Settings",
     "Transaction",
