@@ -201,6 +201,8 @@ _CONSTRAINT_FIELDS: dict[str, str] = {
 _EXACT: dict[str, type[GatewayDBError]] = {
     "23505": ConflictError,
     "23503": ForeignKeyError,
+    # ON DELETE RESTRICT reports restrict_violation on PostgreSQL 16+, 23503 before that.
+    "23001": ForeignKeyError,
     "23514": InvalidInputError,
     "23502": InvalidInputError,
     "40001": TransactionConflictError,
