@@ -13,10 +13,17 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, NamedTuple, Self
+from typing import Annotated, Any, NamedTuple
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 __all__ = [
     "Asset",
@@ -268,11 +275,15 @@ class NewClip(_Input):
     has_text: bool = False
     has_speech: bool = False
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Self:
-        if self.end_time <= self.start_time:
+    # A field validator (not a model one) so the error names end_time, and
+    # create_clips can report it as "clips[3].end_time".
+    @field_validator("end_time")
+    @classmethod
+    def _end_after_start(cls, end_time: float, info: ValidationInfo) -> float:
+        start_time = info.data.get("start_time")
+        if start_time is not None and end_time <= start_time:
             raise ValueError("end_time must be greater than start_time")
-        return self
+        return end_time
 
 
 class ClipScoring(_Input):
@@ -324,11 +335,15 @@ class NewCampaign(_Input):
     end_date: AwareDatetime | None = None
     status: CampaignStatus = CampaignStatus.DRAFT
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Self:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
+    # A field validator (not a model one) so the error names end_date.
+    @field_validator("end_date")
+    @classmethod
+    def _dates_in_order(cls, end_date: datetime | None,
+                        info: ValidationInfo) -> datetime | None:
+        start_date = info.data.get("start_date")
+        if start_date is not None and end_date is not None and end_date < start_date:
             raise ValueError("end_date must not be before start_date")
-        return self
+        return end_date
 
 
 class CampaignUpdate(_Input):

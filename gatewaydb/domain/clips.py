@@ -1,13 +1,219 @@
-"""Clips (SQL: ``sql/clips.sql``)."""
+"""Clips: scored segments of an asset (SQL: ``sql/clips.sql``).
+
+Deletion semantics:
+
+* Soft delete (the default) sets the clip's own ``deleted_at``; every getter and list,
+  :meth:`ClipsAPI.get_top_clips` and the clips embedded by ``list_assets`` hide it.
+* A clip is hidden only by its own ``deleted_at``: soft-deleting its asset leaves it
+  readable, which keeps the hot path a single-table index read. No clip can be created for
+  a missing or soft-deleted asset.
+* Hard delete removes the row and its predictions (ON DELETE CASCADE); conversions
+  attributed to it keep their revenue and lose the attribution (ON DELETE SET NULL).
+"""
 
 from __future__ import annotations
 
-from ._base import DomainAPI
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import FieldError, InvalidInputError, NotFoundError
+from ..models import Clip, ClipScoring, ClipStatus, NewClip, Unit
+from ..query import command, row, rows, value
+from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, field_errors, validate, validate_page
 
 __all__ = ["ClipsAPI"]
 
+_CREATE = row("create_clip", Clip, UUID, float, float, float, dict[str, Any], bool, bool)
+_CHECK_ASSETS = command("check_clip_assets", list[UUID])
+_BY_ID = row("get_clip_by_id", Clip, UUID)
+_SCORE = row("update_clip_scoring", Clip, UUID, float, float | None, float | None, int | None,
+             ClipStatus)
+_TOP = rows("get_top_clips", Clip, UUID, float, int)
+_LIST = rows("list_clips", Clip, int, int, UUID | None, ClipStatus | None)
+_SOFT_DELETE = value("soft_delete_clip", UUID, UUID)
+_HARD_DELETE = value("hard_delete_clip", UUID, UUID)
+
+# create_clips' COPY target; the order is that of _insert_values.
+_TABLE = "clips"
+_COPY_COLUMNS = ("asset_id", "start_time", "end_time", "duration", "features", "has_text",
+                 "has_speech")
+
+ClipRecord = tuple[UUID, float, float, float, dict[str, Any], bool, bool]
+
+
+class _TopClipsQuery(BaseModel):
+    """``get_top_clips``' arguments, checked before the query runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset_id: UUID
+    # strict: True is not a limit.
+    limit: Annotated[int, Field(strict=True, ge=1, le=MAX_TAKE)]
+    min_score: Unit
+
+
+def _insert_values(clip: NewClip) -> ClipRecord:
+    """A clip's column values, as both create_clip and the COPY of create_clips send them.
+
+    ``duration`` defaults to ``end_time - start_time``, ``features`` to ``{}``.
+    """
+    duration = clip.duration if clip.duration is not None else clip.end_time - clip.start_time
+    return (clip.asset_id, clip.start_time, clip.end_time, duration, clip.features or {},
+            clip.has_text, clip.has_speech)
+
+
+def _validate_all(clips: Iterable[NewClip | Mapping[str, Any]]) -> list[ClipRecord]:
+    """Every item as a record, or InvalidInputError naming each bad ``clips[i].field``."""
+    records: list[ClipRecord] = []
+    errors: list[FieldError] = []
+    for index, item in enumerate(clips):
+        if isinstance(item, NewClip):
+            records.append(_insert_values(item))
+        elif isinstance(item, Mapping):
+            try:
+                records.append(_insert_values(NewClip.model_validate(dict(item))))
+            except ValidationError as exc:
+                errors += field_errors(exc, f"clips[{index}].")
+        else:
+            errors.append(FieldError(f"clips[{index}]", "must be a NewClip or a mapping"))
+    if errors:
+        raise InvalidInputError(errors)
+    return records
+
 
 class ClipsAPI(DomainAPI):
-    """Clips operations."""
+    """Clips: create one or many, score, rank (top clips), list and delete."""
 
     __slots__ = ()
+
+    async def create_clip(self, asset_id: UUID | str | NewClip, start_time: float | None = None,
+                          end_time: float | None = None, duration: float | None = None,
+                          features: dict[str, Any] | None = None, has_text: bool = False,
+                          has_speech: bool = False) -> Clip:
+        """Create a clip (status PENDING, unscored) of a live asset.
+
+        Args:
+            asset_id: the asset, or a :class:`NewClip` holding every field.
+            start_time, end_time: seconds into the asset, ``0 <= start_time < end_time``;
+                required unless ``asset_id`` is a NewClip.
+            duration: defaults to ``end_time - start_time``.
+            features: detected features (a JSON object); defaults to ``{}``.
+
+        Raises:
+            InvalidInputError: a missing or bad field, ``end_time <= start_time``.
+            NotFoundError: the asset does not exist or is soft-deleted.
+        """
+        data = asset_id if isinstance(asset_id, NewClip) else validate(
+            NewClip, asset_id=asset_id, start_time=start_time, end_time=end_time,
+            duration=duration, features=features, has_text=has_text, has_speech=has_speech)
+        clip = await self._ex.fetchrow(_CREATE, *_insert_values(data))
+        if clip is None:
+            raise NotFoundError("asset", data.asset_id)
+        return clip
+
+    async def create_clips(self, clips: Iterable[NewClip | Mapping[str, Any]]) -> int:
+        """Bulk-create clips with one binary COPY; all of them or none.
+
+        Every item is validated first (fields and defaults as in :meth:`create_clip`), then
+        one statement checks that every asset named is live, then one COPY writes the rows.
+
+        Args:
+            clips: :class:`NewClip` objects or mappings of NewClip's fields.
+
+        Returns:
+            The number of clips written (0 for an empty iterable, without any query).
+
+        Raises:
+            InvalidInputError: naming each bad item and field, e.g. ``clips[3].end_time``.
+            NotFoundError: an asset is missing or soft-deleted; nothing was written.
+            ForeignKeyError: an asset was hard-deleted between the check and the COPY.
+        """
+        records = _validate_all(clips)
+        if not records:
+            return 0
+        asset_ids = list(dict.fromkeys(r[0] for r in records))
+        # The command tag is "SELECT <rows found>".
+        tag = await self._ex.execute(_CHECK_ASSETS, asset_ids)
+        if int(tag.rsplit(" ", 1)[-1]) != len(asset_ids):
+            missing = (asset_ids[0] if len(asset_ids) == 1
+                       else "among " + ", ".join(str(a) for a in asset_ids))
+            raise NotFoundError("asset", missing)
+        return await self._ex.copy_records(_CHECK_ASSETS, _TABLE, _COPY_COLUMNS, records)
+
+    async def get_clip_by_id(self, id: UUID | str) -> Clip | None:
+        """The live clip with this id, or None (also for a soft-deleted one)."""
+        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+
+    async def update_clip_scoring(self, id: UUID | str, score: float | ClipScoring,
+                                  viral_score: float | None = None,
+                                  engagement_score: float | None = None,
+                                  rank: int | None = None,
+                                  status: ClipStatus | str = ClipStatus.SCORED) -> Clip:
+        """Record a live clip's scores; ``score`` and ``status`` are always set.
+
+        ``viral_score``, ``engagement_score`` and ``rank`` left as None keep their stored
+        value. Scores are in ``0..1``; ``rank >= 1``.
+
+        Args:
+            score: the overall score, or a :class:`ClipScoring` holding every field.
+
+        Raises:
+            InvalidInputError: a score outside ``0..1``, a rank below 1, an unknown status.
+            NotFoundError: no live clip has this id.
+        """
+        data = score if isinstance(score, ClipScoring) else validate(
+            ClipScoring, score=score, viral_score=viral_score,
+            engagement_score=engagement_score, rank=rank, status=status)
+        clip = await self._ex.fetchrow(_SCORE, as_uuid(id), data.score, data.viral_score,
+                                       data.engagement_score, data.rank, data.status)
+        if clip is None:
+            raise NotFoundError("clip", id)
+        return clip
+
+    async def get_top_clips(self, asset_id: UUID | str, limit: int = 10,
+                            min_score: float = 0.0) -> list[Clip]:
+        """An asset's best live clips: ``score >= min_score``, best first, then by id.
+
+        Unscored clips are never included. One read of ``clips_top_by_asset_idx`` in
+        index order, stopping after ``limit`` rows.
+
+        Args:
+            limit: at most this many clips, ``1..1000``.
+            min_score: the lowest score included, ``0..1``.
+
+        Raises:
+            InvalidInputError: a bad id, limit or min_score.
+        """
+        args = validate(_TopClipsQuery, asset_id=asset_id, limit=limit, min_score=min_score)
+        return await self._ex.fetch(_TOP, args.asset_id, args.min_score, args.limit)
+
+    async def list_clips(self, skip: int = 0, take: int = 100,
+                         asset_id: UUID | str | None = None,
+                         status: ClipStatus | str | None = None) -> list[Clip]:
+        """A page of live clips, oldest first, optionally of one asset and/or status.
+
+        Raises:
+            InvalidInputError: a bad page (``skip >= 0``, ``1 <= take <= 1000``), id or
+                status.
+        """
+        validate_page(skip, take)
+        asset = as_uuid(asset_id, "asset_id") if asset_id is not None else None
+        return await self._ex.fetch(_LIST, skip, take, asset,
+                                    as_enum(ClipStatus, status, "status"))
+
+    async def delete_clip(self, id: UUID | str, soft: bool = True) -> None:
+        """Delete a clip: soft by default (hidden from every getter and list).
+
+        ``soft=False`` removes the row (also one already soft-deleted) and, by cascade, its
+        predictions; conversions attributed to it keep their revenue with
+        ``attributed_clip_id`` set to NULL.
+
+        Raises:
+            NotFoundError: no such clip (for a soft delete: no live one).
+        """
+        deleted = await self._ex.fetchval(_SOFT_DELETE if soft else _HARD_DELETE, as_uuid(id))
+        if deleted is None:
+            raise NotFoundError("clip", id)
