@@ -12,7 +12,8 @@ def test_defaults_follow_the_seed() -> None:
     s = Settings.from_url("postgresql://u@h/db")
     assert (s.connection_limit, s.pool_timeout, s.connect_timeout) == (10, 20.0, 10.0)
     assert s.statement_timeout is None
-    assert s.statement_cache and s.check_schema
+    assert s.statement_cache
+    assert s.check_schema
     assert s.dsn == "postgresql://u@h/db"
 
 
@@ -35,10 +36,11 @@ def test_keyword_overrides_win_over_the_url() -> None:
 @pytest.mark.parametrize(
     ("url", "overrides", "message"),
     [
-        pytest.param("postgresql://h/db?connection_limit=ten", {}, "connection_limit must be a whole",
-                     id="not-a-number"),
+        pytest.param("postgresql://h/db?connection_limit=ten", {},
+                     "connection_limit must be a whole", id="not-a-number"),
         pytest.param("postgresql://h/db?connection_limit=0", {}, "at least 1", id="zero-limit"),
-        pytest.param("postgresql://h/db?pool_timeout=-1", {}, "positive number", id="negative-timeout"),
+        pytest.param("postgresql://h/db?pool_timeout=-1", {}, "positive number",
+                     id="negative-timeout"),
         pytest.param("postgresql://h/db?statement_cache=maybe", {}, "true or false", id="bad-bool"),
         pytest.param("postgresql://h/db", {"pool_size": 3}, "unknown setting", id="unknown-kwarg"),
         pytest.param("mysql://h/db", {}, "unsupported URL scheme", id="scheme"),
