@@ -68,11 +68,12 @@ class Engine:
                                   else validating_mapper(model))
 
     def observe(self, query: Query[Any], started: float, args: Sequence[Any],
-                error: BaseException | None = None) -> None:
+                error: BaseException | None = None, *, streamed: bool = False) -> None:
         """Record one call's duration and log it (DEBUG; WARNING when slow)."""
         elapsed = perf_counter() - started
         self.stats.record(query.name, elapsed, failed=error is not None)
-        slow = elapsed >= self.settings.slow_query_threshold
+        # A stream's duration is the consumer's pace, not the server's: never "slow".
+        slow = elapsed >= self.settings.slow_query_threshold and not streamed
         if not (slow or query_log.isEnabledFor(logging.DEBUG)):
             return
         shown = ("<redacted>" if query.redact or not self.settings.log_parameters
@@ -171,7 +172,7 @@ class Executor:
                     break
         except Exception as exc:
             self._engine.fail(query, started, args, exc)
-        self._engine.observe(query, started, args)
+        self._engine.observe(query, started, args, streamed=True)
 
 
 class PoolExecutor(Executor):

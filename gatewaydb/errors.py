@@ -196,6 +196,8 @@ _CONSTRAINT_FIELDS: dict[str, str] = {
     "conversions_source_external_id_key": "external_id",
     "campaigns_meta_campaign_id_key": "meta_campaign_id",
     "campaigns_google_campaign_id_key": "google_campaign_id",
+    "campaigns_date_order": "end_date",
+    "clips_time_order": "end_time",
 }
 
 _EXACT: dict[str, type[GatewayDBError]] = {
