@@ -1,0 +1,401 @@
+"""The ``gatewaydb`` command, run in-process through ``main([...])`` against the test server.
+
+These are plain (sync) tests: ``main`` runs its own event loop. Each gets a fresh database
+from ``database_url`` (migrated) or ``empty_database_url`` (no migrations).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import anyio
+import psycopg
+import pytest
+
+from gatewaydb import Database, migrate
+from gatewaydb.cli import main
+from gatewaydb.demo import STEPS
+from gatewaydb.models import AssetStatus, CampaignStatus, ExperimentStatus
+from gatewaydb.seed import ENTERPRISE_EMAIL, MODELS, seed_users
+
+# Nothing listens on port 1; connect_timeout keeps the test short on a filtering firewall.
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/gateway?connect_timeout=2"
+
+SUBCOMMANDS = [[], ["migrate"], ["rollback"], ["status"], ["seed"], ["reset"], ["check"],
+               ["health"], ["demo"], ["server"], ["server", "start"], ["server", "stop"],
+               ["server", "status"], ["server", "url"]]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``main(argv)``, with what it printed."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *words: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gatewaydb: error: "), err
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.fixture
+def no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+# -- usage ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS, ids=lambda c: " ".join(c) or "gatewaydb")
+def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str],
+                                   command: list[str]) -> None:
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert out.startswith("usage: gatewaydb")
+
+
+def test_no_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "usage: gatewaydb" in err
+
+
+def test_bad_scale_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "seed", "--scale", "0")
+    assert code == 2
+    assert "--scale" in err
+
+
+# -- migrations ----------------------------------------------------------------------------
+
+
+def test_migrate_then_status_shows_nothing_pending(capsys: pytest.CaptureFixture[str],
+                                                   empty_database_url: str) -> None:
+    url = empty_database_url
+    ids = [m.id for m in migrate.status(url)]
+
+    code, out, _ = run(capsys, "status", "--database-url", url)
+    assert code == 0
+    assert f"0 applied, {len(ids)} pending" in out
+
+    code, out, _ = run(capsys, "migrate", "--database-url", url)
+    assert code == 0
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("applied ")] == ids
+
+    code, out, _ = run(capsys, "--database-url", url, "status")  # the option before it, too
+    assert code == 0
+    assert f"{len(ids)} applied, 0 pending" in out
+    assert "PENDING" not in out
+
+    code, out, _ = run(capsys, "migrate", "--database-url", url)
+    assert (code, out.strip()) == (0, "database is up to date")
+
+
+def test_two_migrates_at_once_apply_each_migration_once(empty_database_url: str) -> None:
+    # yoyo's lock serialises them: one applies everything, the other finds nothing to do.
+    with ThreadPoolExecutor(2) as pool:
+        codes = list(pool.map(main, [["migrate", "--database-url", empty_database_url]] * 2))
+    assert codes == [0, 0]
+    assert migrate.pending(empty_database_url) == []
+
+
+def test_rollback_to_and_migrate_round_trip(capsys: pytest.CaptureFixture[str],
+                                            database_url: str) -> None:
+    url = database_url
+    ids = [m.id for m in migrate.status(url)]
+
+    code, out, _ = run(capsys, "rollback", "--to", ids[1], "--database-url", url)
+    assert code == 0
+    assert f"rolled back {ids[-1]}" in out
+    assert f"rolled back {ids[2]}" in out
+    assert [m.id for m in migrate.status(url) if not m.applied] == ids[2:]
+
+    code, out, _ = run(capsys, "rollback", "--database-url", url)  # just the latest
+    assert code == 0
+    assert out.splitlines()[0] == f"rolled back {ids[1]}"
+
+    code, out, _ = run(capsys, "migrate", "--database-url", url)
+    assert code == 0
+    assert f"{len(ids) - 1} migration(s) applied" in out
+    assert migrate.pending(url) == []
+
+
+def test_rollback_to_an_unknown_migration(capsys: pytest.CaptureFixture[str],
+                                          database_url: str) -> None:
+    code, _, err = run(capsys, "rollback", "--to", "9999_nope", "--database-url", database_url)
+    assert code == 1
+    assert_one_line_error(err, "9999_nope")
+    assert migrate.pending(database_url) == []
+
+
+# -- seed ----------------------------------------------------------------------------------
+
+
+async def census(url: str) -> tuple[Counter[str], set[str]]:
+    """Live row counts by model, walked through the public API, and what kinds were seen."""
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    async with Database(url) as db:
+        users = await db.list_users(take=1000)
+        counts["users"] = len(users)
+        for user in users:
+            for asset in await db.list_assets(user.id, take=1000, clips_per_asset=1):
+                counts["assets"] += 1
+                seen.add(f"asset:{asset.status.value}")
+                for clip in await db.list_clips(asset_id=asset.id, take=1000):
+                    counts["clips"] += 1
+                    for p in await db.list_predictions(clip.id):
+                        counts["predictions"] += 1
+                        seen.add("prediction:" + ("actual" if p.actual_roas else "predicted"))
+            for campaign in await db.list_campaigns(user.id, take=1000):
+                counts["campaigns"] += 1
+                seen.add(f"campaign:{campaign.status.value}")
+                for experiment in await db.list_experiments(campaign.id):
+                    counts["experiments"] += 1
+                    seen.add(f"experiment:{experiment.status.value}")
+                conversions = await db.list_conversions(campaign.id)
+                counts["conversions"] += len(conversions)
+                seen.update(f"source:{c.source.value}" for c in conversions)
+                seen.update(f"month:{c.timestamp:%Y-%m}" for c in conversions)
+    return counts, seen
+
+
+def test_seed_is_realistic_and_idempotent(capsys: pytest.CaptureFixture[str],
+                                          database_url: str) -> None:
+    code, out, _ = run(capsys, "seed", "--database-url", database_url)
+    assert code == 0
+    key = re.search(r"^\s+(gw_\S+)$", out, re.MULTILINE)
+    assert key is not None, out
+    first, seen = anyio.run(census, database_url)
+    assert first["users"] == len(seed_users(1))
+    assert all(first[m] > 0 for m in MODELS), first
+    assert {f"asset:{s.value}" for s in AssetStatus} <= seen
+    assert {f"campaign:{s.value}" for s in CampaignStatus} <= seen
+    assert {f"experiment:{ExperimentStatus.RUNNING.value}",
+            f"experiment:{ExperimentStatus.COMPLETED.value}"} <= seen
+    assert {"prediction:actual", "prediction:predicted"} <= seen
+    assert len({s for s in seen if s.startswith("source:")}) >= 3
+    assert len({s for s in seen if s.startswith("month:")}) >= 3
+
+    async def authenticate() -> str | None:
+        async with Database(database_url) as db:
+            user = await db.get_user_by_api_key(key.group(1))
+            return user.email if user else None
+
+    assert anyio.run(authenticate) == ENTERPRISE_EMAIL
+
+    code, out, _ = run(capsys, "seed", "--database-url", database_url)
+    assert code == 0
+    assert "gw_" not in out  # the key is shown once, when it is made
+    assert f"{len(seed_users(1))} seed user(s) already existed" in out
+    assert anyio.run(census, database_url)[0] == first
+
+
+def test_seed_scale_adds_users(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    assert run(capsys, "seed", "--database-url", database_url)[0] == 0
+    code, out, _ = run(capsys, "seed", "--scale", "2", "--database-url", database_url)
+    assert code == 0
+    added = len(seed_users(2)) - len(seed_users(1))
+    assert re.search(rf"^users\s+{added}$", out, re.MULTILINE), out
+    assert anyio.run(census, database_url)[0]["users"] == len(seed_users(2))
+
+
+def test_seed_refuses_an_unmigrated_database(capsys: pytest.CaptureFixture[str],
+                                             empty_database_url: str) -> None:
+    code, _, err = run(capsys, "seed", "--database-url", empty_database_url)
+    assert code == 1
+    assert_one_line_error(err, "pending", "gatewaydb migrate")
+
+
+# -- reset ---------------------------------------------------------------------------------
+
+
+def enterprise_exists(url: str) -> bool:
+    async def look() -> bool:
+        async with Database(url) as db:
+            return await db.get_user_by_email(ENTERPRISE_EMAIL) is not None
+    return anyio.run(look)
+
+
+def test_reset_without_yes_is_refused(capsys: pytest.CaptureFixture[str],
+                                      database_url: str) -> None:
+    assert run(capsys, "seed", "--database-url", database_url)[0] == 0
+    code, out, err = run(capsys, "reset", "--database-url", database_url)
+    assert code == 2
+    assert out == ""
+    assert_one_line_error(err, "--yes")
+    assert enterprise_exists(database_url)
+    assert migrate.pending(database_url) == []
+
+
+def test_reset_with_yes_empties_and_remigrates(capsys: pytest.CaptureFixture[str],
+                                              database_url: str) -> None:
+    assert run(capsys, "seed", "--database-url", database_url)[0] == 0
+    count = len(migrate.status(database_url))
+    code, out, _ = run(capsys, "reset", "--yes", "--database-url", database_url)
+    assert code == 0
+    assert f"rolled back {count} migration(s), applied {count}" in out
+    assert migrate.pending(database_url) == []
+    assert not enterprise_exists(database_url)
+
+
+# -- check and health ----------------------------------------------------------------------
+
+
+def test_check_passes(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    code, out, _ = run(capsys, "check", "--database-url", database_url)
+    assert code == 0
+    assert "statements fit the live schema" in out
+
+
+def test_check_fails_on_an_unmigrated_database(capsys: pytest.CaptureFixture[str],
+                                               empty_database_url: str) -> None:
+    code, out, err = run(capsys, "check", "--database-url", empty_database_url)
+    assert code == 1
+    assert out.strip()  # the problems, one per line
+    assert_one_line_error(err, "gatewaydb migrate")
+
+
+def test_health_table_and_json(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    code, out, _ = run(capsys, "health", "--database-url", database_url)
+    assert code == 0
+    assert re.search(r"^status\s+healthy$", out, re.MULTILINE), out
+    assert re.search(r"^pending migrations\s+none$", out, re.MULTILINE), out
+
+    code, out, _ = run(capsys, "health", "--json", "--database-url", database_url)
+    assert code == 0
+    report = json.loads(out)
+    assert report["ok"] is True
+    assert report["pending_migrations"] == []
+    assert report["server_version"]
+    assert report["pool"]["size"] >= 1
+
+
+def test_health_of_an_unreachable_database(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "health", "--database-url", UNREACHABLE)
+    assert code == 1
+    assert re.search(r"^status\s+UNHEALTHY$", out, re.MULTILINE), out
+    assert re.search(r"^error\s+cannot connect", out, re.MULTILINE), out
+
+    code, out, _ = run(capsys, "health", "--json", "--database-url", UNREACHABLE)
+    assert code == 1
+    report = json.loads(out)
+    assert report["ok"] is False
+    assert "cannot connect" in report["error"]
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["status"], ["rollback"], ["seed"], ["check"],
+                                     ["reset", "--yes"], ["demo"]], ids=lambda c: c[0])
+def test_unreachable_database_is_one_clear_line(capsys: pytest.CaptureFixture[str],
+                                                command: list[str]) -> None:
+    code, _, err = run(capsys, *command, "--database-url", UNREACHABLE)
+    assert code == 1
+    assert_one_line_error(err, "cannot connect", "127.0.0.1")
+    assert "Traceback" not in err
+
+
+def test_database_url_from_the_environment(capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    code, _, err = run(capsys, "status")
+    assert code == 1
+    assert_one_line_error(err, "127.0.0.1:1")
+
+
+def test_console_script_exit_status_and_stderr() -> None:
+    """The real process: exit status 1 and one line on stderr, no traceback."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run([sys.executable, "-m", "gatewaydb.cli", "status", "--database-url",
+                           UNREACHABLE], capture_output=True, text=True, env=env, timeout=60,
+                          check=False)
+    assert done.returncode == 1
+    assert_one_line_error(done.stderr, "cannot connect")
+    assert done.stdout == ""
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+
+def test_demo_runs_every_step_and_runs_again(capsys: pytest.CaptureFixture[str],
+                                            empty_database_url: str) -> None:
+    url = empty_database_url
+    code, out, err = run(capsys, "demo", "--database-url", url)
+    assert code == 0, out + err
+    assert "applied 0001_base" in out
+    assert "API key (shown once)" in out
+    for name, _ in STEPS:
+        assert re.search(rf"^  ✓ {re.escape(name)} \.{{3,}}\s+[\d.]+ m?s\b", out,
+                         re.MULTILINE), name
+    assert "✗" not in out
+    assert f"{len(STEPS)} steps in" in out
+
+    code, out, err = run(capsys, "demo", "--database-url", url)
+    assert code == 0, out + err
+    assert "up to date" in out
+    assert "already seeded" in out
+    assert "API key (shown once)" not in out
+
+
+# -- the embedded server -------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             no_database_url: None) -> Iterator[Path]:
+    """A data directory of its own (as root the server widens its parents' permissions)."""
+    path = tmp_path / "embedded" / "pgdata"
+    monkeypatch.setenv("GATEWAYDB_DATA_DIR", str(path))
+    try:
+        yield path
+    finally:
+        main(["server", "stop"])
+
+
+@pytest.mark.slow
+def test_server_start_status_url_stop(capsys: pytest.CaptureFixture[str],
+                                      data_dir: Path) -> None:
+    code, out, _ = run(capsys, "server", "status")
+    assert code == 3
+    assert "not running" in out
+    code, _, err = run(capsys, "server", "url")
+    assert code == 1
+    assert_one_line_error(err, "gatewaydb server start")
+
+    code, out, _ = run(capsys, "server", "start")
+    assert code == 0
+    url = out.strip().splitlines()[-1]
+    assert url.startswith("postgresql://postgres@/gateway?host=")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT current_database()").fetchone() == ("gateway",)
+
+    assert run(capsys, "server", "status")[:2][0] == 0
+    code, out, _ = run(capsys, "server", "url")
+    assert (code, out.strip()) == (0, url)
+
+    # A command without a URL uses the running server and leaves it running.
+    code, out, _ = run(capsys, "migrate")
+    assert code == 0
+    assert "applied 0001_base" in out
+    assert run(capsys, "server", "status")[0] == 0
+
+    code, out, _ = run(capsys, "server", "stop")
+    assert code == 0
+    assert "stopped" in out
+    assert run(capsys, "server", "status")[0] == 3
+
+    # A command that has to start the server stops it again; the data was kept.
+    code, out, _ = run(capsys, "status")
+    assert code == 0
+    assert "0 pending" in out
+    assert run(capsys, "server", "status")[0] == 3
