@@ -19,7 +19,15 @@ database_url        test      URL of a fresh database cloned from the template, 
 empty_database_url  test      URL of a fresh database without any migration (for migration
                               tests), dropped after the test
 conn                test      an ``asyncpg.Connection`` to ``database_url``, closed after
+db                  test      a connected :class:`gatewaydb.Database` on ``database_url``
+user                test      a user, owner@example.com named "Owner"
+asset               test      an asset of ``user``: v.mp4 at gs://bucket/v.mp4
+clip                test      a clip of ``asset``, 0 to 15 seconds
+campaign            test      a campaign of ``user``: "Summer Sale 2025", CONVERSIONS, 5000
 ==================  ========  ==============================================================
+
+Plain helpers (row counts, statement counts, the "refused as invalid" check) are in
+``helpers.py``; test modules import them as ``from helpers import ...``.
 
 Async tests are ``async def`` with ``pytestmark = pytest.mark.anyio`` (or the decorator)::
 
@@ -46,8 +54,9 @@ from pytest_postgresql import factories
 from pytest_postgresql.executors import NoopExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from gatewaydb import migrate
+from gatewaydb import Database, migrate
 from gatewaydb.embedded import temporary_server
+from gatewaydb.models import Asset, Campaign, Clip, User
 
 
 def _url_for(*, host: str, port: int | str, user: str, password: str | None,
@@ -158,3 +167,31 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         yield connection
     finally:
         await connection.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A connected :class:`Database` on this test's fresh database, closed after."""
+    async with Database(database_url) as database:
+        yield database
+
+
+@pytest.fixture
+async def user(db: Database) -> User:
+    """The owner of the parent rows below."""
+    return await db.create_user(email="owner@example.com", name="Owner")
+
+
+@pytest.fixture
+async def asset(db: Database, user: User) -> Asset:
+    return await db.create_asset(user.id, "v.mp4", "gs://bucket/v.mp4")
+
+
+@pytest.fixture
+async def clip(db: Database, asset: Asset) -> Clip:
+    return await db.create_clip(asset.id, 0, 15)
+
+
+@pytest.fixture
+async def campaign(db: Database, user: User) -> Campaign:
+    return await db.create_campaign(user.id, "Summer Sale 2025", "CONVERSIONS", 5000)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from helpers import (
+    add_attributed_conversion,
+    assert_aware,
+    attributed_clip_of,
+    count_rows,
+    expect_invalid,
+    statements_run,
+)
 
 from gatewaydb import Database, InvalidInputError, NotFoundError
 from gatewaydb.models import (
@@ -24,35 +30,8 @@ from gatewaydb.models import (
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with Database(database_url) as database:
-        yield database
-
-
-@pytest.fixture
-async def user(db: Database) -> User:
-    return await db.create_user(email="owner@example.com", name="Owner")
-
-
-async def _count(db: Database, table: str, where: str = "true") -> int:
-    async with db.acquire() as conn:
-        # Test-only SQL: table and condition are literals of this module.
-        return int(await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {where}"))  # noqa: S608
-
-
-def _statements_run(db: Database) -> int:
-    return sum(s.count for s in db.stats().statements.values())
-
-
 async def _asset(db: Database, user: User, name: str = "v.mp4", **fields: Any) -> Asset:
     return await db.create_asset(user.id, name, f"gs://bucket/{name}", **fields)
-
-
-def _assert_aware(*stamps: datetime) -> None:
-    for stamp in stamps:
-        assert isinstance(stamp, datetime)
-        assert stamp.tzinfo is not None
 
 
 # -- create / get ------------------------------------------------------------------------
@@ -76,7 +55,7 @@ async def test_create_reads_back_every_field_with_its_type(db: Database, user: U
     assert isinstance(asset.duration, float)
     assert (asset.width, asset.height) == (1920, 1080)
     assert asset.status is AssetStatus.PENDING
-    _assert_aware(asset.created_at, asset.updated_at)
+    assert_aware(asset.created_at, asset.updated_at)
     assert asset.deleted_at is None
     assert await db.get_asset_by_id(asset.id) == asset
     assert await db.get_asset_by_id(str(asset.id)) == asset
@@ -109,7 +88,7 @@ async def test_create_for_a_missing_or_soft_deleted_user_is_not_found(
     with pytest.raises(NotFoundError) as caught:
         await db.create_asset(owner, "v.mp4", "gs://b/v.mp4")
     assert (caught.value.entity, caught.value.key) == ("user", owner)
-    assert await _count(db, "assets") == 0
+    assert await count_rows(db, "assets") == 0
 
 
 @pytest.mark.parametrize(
@@ -131,10 +110,8 @@ async def test_bad_input_is_refused_before_anything_is_written(
         db: Database, user: User, fields: dict[str, Any], field: str) -> None:
     arguments: dict[str, Any] = {"user_id": user.id, "filename": "v.mp4",
                                  "gcs_url": "gs://b/v.mp4", **fields}
-    with pytest.raises(InvalidInputError) as caught:
-        await db.create_asset(**arguments)
-    assert field in caught.value.fields
-    assert await _count(db, "assets") == 0
+    await expect_invalid(db.create_asset(**arguments), field)
+    assert await count_rows(db, "assets") == 0
 
 
 # -- status ------------------------------------------------------------------------------
@@ -184,7 +161,7 @@ async def test_soft_delete_hides_the_asset_but_not_its_clips(db: Database, user:
     for again in (db.delete_asset(asset.id), db.update_asset_status(asset.id, "READY")):
         with pytest.raises(NotFoundError):
             await again
-    assert await _count(db, "assets", "deleted_at IS NOT NULL") == 1  # only hidden
+    assert await count_rows(db, "assets", soft_deleted=True) == 1  # only hidden
     # A clip is hidden only by its own deleted_at (documented in domain/assets.py) ...
     assert await db.get_clip_by_id(clip.id) == clip
     # ... but a soft-deleted asset takes no new clips.
@@ -199,22 +176,13 @@ async def test_hard_delete_cascades_to_clips_and_predictions(db: Database, user:
     other_clip = await db.create_clip(kept.id, 0, 5)
     await db.create_prediction(clip.id, "v1")
     await db.create_prediction(other_clip.id, "v1")
-    async with db.acquire() as conn:
-        campaign = await conn.fetchval(
-            "INSERT INTO campaigns (user_id, name, objective, budget) "
-            "VALUES ($1, 'c', 'SALES', 10) RETURNING id", user.id)
-        conversion = await conn.fetchval(
-            "INSERT INTO conversions (campaign_id, source, value, attributed_clip_id, "
-            "\"timestamp\") VALUES ($1, 'META', 9.99, $2, now()) RETURNING id",
-            campaign, clip.id)
+    conversion = await add_attributed_conversion(db, user.id, clip.id)
     await db.delete_asset(asset.id, soft=False)
-    assert await _count(db, "assets") == 1
-    assert await _count(db, "clips") == 1
-    assert await _count(db, "predictions") == 1
-    async with db.acquire() as conn:
-        # The revenue stays; only its attribution to the removed clip is gone.
-        assert await conn.fetchval(
-            "SELECT attributed_clip_id FROM conversions WHERE id = $1", conversion) is None
+    assert await count_rows(db, "assets") == 1
+    assert await count_rows(db, "clips") == 1
+    assert await count_rows(db, "predictions") == 1
+    # The revenue stays; only its attribution to the removed clip is gone.
+    assert await attributed_clip_of(db, conversion) is None
     with pytest.raises(NotFoundError):
         await db.delete_asset(asset.id, soft=False)
 
@@ -223,7 +191,7 @@ async def test_hard_delete_purges_a_soft_deleted_asset(db: Database, user: User)
     asset = await _asset(db, user)
     await db.delete_asset(asset.id)
     await db.delete_asset(asset.id, soft=False)
-    assert await _count(db, "assets") == 0
+    assert await count_rows(db, "assets") == 0
 
 
 @pytest.mark.parametrize("soft", [True, False], ids=["soft", "hard"])
@@ -263,7 +231,7 @@ async def test_list_assets_embeds_best_live_clips_and_owner(db: Database, user: 
         assert isinstance(clip.status, ClipStatus)
         assert isinstance(clip.features, dict)
         assert isinstance(clip.start_time, float)
-        _assert_aware(clip.created_at, clip.updated_at)
+        assert_aware(clip.created_at, clip.updated_at)
 
 
 @pytest.mark.parametrize(
@@ -313,9 +281,9 @@ async def test_list_assets_is_one_query_whatever_take_is(db: Database, user: Use
         asset = await _asset(db, user, f"a{n}.mp4")
         await db.create_clips([{"asset_id": asset.id, "start_time": s, "end_time": s + 1}
                                for s in range(3)])
-    before = _statements_run(db)
+    before = statements_run(db)
     listed = await db.list_assets(user.id, take=30, clips_per_asset=3)
-    assert _statements_run(db) - before == 1
+    assert statements_run(db) - before == 1
     assert len(listed) == 30
     assert all(len(a.clips) == 3 for a in listed)
 
@@ -337,8 +305,6 @@ async def test_list_assets_is_one_query_whatever_take_is(db: Database, user: Use
 )
 async def test_list_assets_refuses_bad_arguments(db: Database, user: User,
                                                  arguments: dict[str, Any], field: str) -> None:
-    before = _statements_run(db)
-    with pytest.raises(InvalidInputError) as caught:
-        await db.list_assets(**{"user_id": user.id, **arguments})
-    assert field in caught.value.fields
-    assert _statements_run(db) == before  # refused before any SQL ran
+    before = statements_run(db)
+    await expect_invalid(db.list_assets(**{"user_id": user.id, **arguments}), field)
+    assert statements_run(db) == before  # refused before any SQL ran

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +9,7 @@ from uuid import UUID, uuid4
 
 import anyio
 import pytest
+from helpers import assert_aware, count_rows, expect_invalid
 
 from gatewaydb import ConflictError, Database, ForeignKeyError, InvalidInputError, NotFoundError
 from gatewaydb.models import (
@@ -27,28 +27,6 @@ pytestmark = pytest.mark.anyio
 
 JUNE = datetime(2025, 6, 1, tzinfo=UTC)
 AUGUST = datetime(2025, 8, 31, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with Database(database_url) as database:
-        yield database
-
-
-@pytest.fixture
-async def user(db: Database) -> User:
-    return await db.create_user(email="owner@example.com")
-
-
-@pytest.fixture
-async def campaign(db: Database, user: User) -> Campaign:
-    return await db.create_campaign(user.id, "Summer Sale 2025", "CONVERSIONS", 5000)
-
-
-async def _count(db: Database, table: str = "campaigns") -> int:
-    async with db.acquire() as conn:
-        # table is one of this module's literals, never input
-        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
 
 
 async def _add_conversion(db: Database, campaign_id: UUID) -> None:
@@ -84,10 +62,8 @@ async def test_create_reads_back_every_field_with_its_type(db: Database, user: U
                     campaign.total_conversions):
         assert counter == 0
         assert type(counter) is int
-    for stamp in (campaign.start_date, campaign.end_date, campaign.created_at,
-                  campaign.updated_at):
-        assert isinstance(stamp, datetime)
-        assert stamp.tzinfo is not None
+    assert_aware(campaign.start_date, campaign.end_date, campaign.created_at,
+                 campaign.updated_at)
     assert campaign.deleted_at is None
     assert await db.get_campaign_by_id(campaign.id) == campaign
     assert await db.get_campaign_by_id(str(campaign.id)) == campaign
@@ -116,7 +92,7 @@ async def test_create_needs_a_live_user(db: Database, user: User, owner: str) ->
     with pytest.raises(NotFoundError) as caught:
         await db.create_campaign(user_id, "Orphan", "SALES", 1)
     assert caught.value.entity == "user"
-    assert await _count(db) == 0
+    assert await count_rows(db, "campaigns") == 0
 
 
 _GOOD: dict[str, Any] = {"name": "Ok", "objective": "SALES", "budget": 100}
@@ -138,10 +114,8 @@ _GOOD: dict[str, Any] = {"name": "Ok", "objective": "SALES", "budget": 100}
 ])
 async def test_bad_input_is_refused_by_field_and_writes_nothing(
         db: Database, user: User, change: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.create_campaign(**{"user_id": user.id, **_GOOD, **change})
-    assert field in caught.value.fields
-    assert await _count(db) == 0
+    await expect_invalid(db.create_campaign(**{"user_id": user.id, **_GOOD, **change}), field)
+    assert await count_rows(db, "campaigns") == 0
 
 
 async def test_platform_ids_are_unique(db: Database, user: User) -> None:
@@ -149,7 +123,7 @@ async def test_platform_ids_are_unique(db: Database, user: User) -> None:
     with pytest.raises(ConflictError) as caught:
         await db.create_campaign(user.id, "Two", "SALES", 1, meta_campaign_id="meta_1")
     assert caught.value.field == "meta_campaign_id"
-    assert await _count(db) == 1
+    assert await count_rows(db, "campaigns") == 1
 
 
 async def test_get_missing_is_none(db: Database) -> None:
@@ -230,9 +204,7 @@ async def test_update_clears_nullable_fields(db: Database, user: User) -> None:
 ])
 async def test_update_refuses_bad_input_and_changes_nothing(
         db: Database, campaign: Campaign, fields: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.update_campaign(campaign.id, **fields)
-    assert field in caught.value.fields
+    await expect_invalid(db.update_campaign(campaign.id, **fields), field)
     assert await db.get_campaign_by_id(campaign.id) == campaign
 
 
@@ -292,9 +264,7 @@ async def test_increment_adds_deltas(db: Database, campaign: Campaign) -> None:
 async def test_metrics_refuse_negative_or_malformed_values(
         db: Database, campaign: Campaign, method: str, kwargs: dict[str, Any],
         field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await getattr(db, method)(campaign.id, **kwargs)
-    assert field in caught.value.fields
+    await expect_invalid(getattr(db, method)(campaign.id, **kwargs), field)
     assert await db.get_campaign_by_id(campaign.id) == campaign
 
 
@@ -371,7 +341,7 @@ async def test_soft_delete_hides_the_campaign(db: Database, user: User,
     for write in _WRITES[:-1]:  # all but the hard delete, which purges (tested below)
         with pytest.raises(NotFoundError):
             await write.values[0](db, campaign.id)
-    assert await _count(db) == 1  # still there, only hidden
+    assert await count_rows(db, "campaigns") == 1  # still there, only hidden
 
 
 @pytest.mark.parametrize("write", _WRITES)
@@ -385,14 +355,14 @@ async def test_writes_to_a_missing_campaign_raise_not_found(db: Database, write:
 async def test_hard_delete_cascades_to_experiments(db: Database, campaign: Campaign) -> None:
     await db.create_experiment(campaign.id, "Headline", [{"id": "a"}, {"id": "b"}])
     await db.delete_campaign(campaign.id, soft=False)
-    assert (await _count(db), await _count(db, "experiments")) == (0, 0)
+    assert (await count_rows(db, "campaigns"), await count_rows(db, "experiments")) == (0, 0)
 
 
 async def test_hard_delete_purges_a_soft_deleted_campaign(db: Database,
                                                           campaign: Campaign) -> None:
     await db.delete_campaign(campaign.id)
     await db.delete_campaign(campaign.id, soft=False)
-    assert await _count(db) == 0
+    assert await count_rows(db, "campaigns") == 0
 
 
 async def test_hard_delete_is_refused_while_conversions_exist(db: Database,
@@ -401,8 +371,8 @@ async def test_hard_delete_is_refused_while_conversions_exist(db: Database,
     await _add_conversion(db, campaign.id)
     with pytest.raises(ForeignKeyError):
         await db.delete_campaign(campaign.id, soft=False)
-    assert (await _count(db), await _count(db, "experiments"),
-            await _count(db, "conversions")) == (1, 1, 1)
+    assert (await count_rows(db, "campaigns"), await count_rows(db, "experiments"),
+            await count_rows(db, "conversions")) == (1, 1, 1)
     await db.delete_campaign(campaign.id)  # soft delete stays possible
     assert await db.get_campaign_by_id(campaign.id) is None
 

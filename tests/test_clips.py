@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from helpers import (
+    add_attributed_conversion,
+    assert_aware,
+    attributed_clip_of,
+    count_rows,
+    expect_invalid,
+    statements_run,
+)
 
 from gatewaydb import Database, InvalidInputError, NotFoundError, Transaction
 from gatewaydb._paths import sql_dir
@@ -15,28 +21,6 @@ from gatewaydb.models import Asset, Clip, ClipScoring, ClipStatus, NewClip
 from gatewaydb.registry import Registry
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with Database(database_url) as database:
-        yield database
-
-
-@pytest.fixture
-async def asset(db: Database) -> Asset:
-    user = await db.create_user(email="owner@example.com")
-    return await db.create_asset(user.id, "v.mp4", "gs://bucket/v.mp4")
-
-
-async def _count(db: Database, where: str = "true") -> int:
-    async with db.acquire() as conn:
-        # Test-only SQL: the condition is a literal of this module.
-        return int(await conn.fetchval(f"SELECT count(*) FROM clips WHERE {where}"))  # noqa: S608
-
-
-def _statements_run(db: Database) -> int:
-    return sum(s.count for s in db.stats().statements.values())
 
 
 async def _scored(db: Database, asset: Asset, *scores: float | None) -> list[Clip]:
@@ -64,9 +48,7 @@ async def test_create_reads_back_every_field_with_its_type(db: Database, asset: 
     assert (clip.has_text, clip.has_speech) == (True, True)
     assert (clip.score, clip.viral_score, clip.engagement_score, clip.rank) == (None,) * 4
     assert clip.status is ClipStatus.PENDING
-    for stamp in (clip.created_at, clip.updated_at):
-        assert isinstance(stamp, datetime)
-        assert stamp.tzinfo is not None
+    assert_aware(clip.created_at, clip.updated_at)
     assert clip.deleted_at is None
     assert await db.get_clip_by_id(clip.id) == clip
     assert await db.get_clip_by_id(str(clip.id)) == clip
@@ -99,7 +81,7 @@ async def test_create_for_a_missing_or_soft_deleted_asset_is_not_found(
     with pytest.raises(NotFoundError) as caught:
         await db.create_clip(target, 0, 1)
     assert (caught.value.entity, caught.value.key) == ("asset", target)
-    assert await _count(db) == 0
+    assert await count_rows(db, "clips") == 0
 
 
 BAD_CLIPS = [
@@ -117,11 +99,9 @@ BAD_CLIPS = [
 @pytest.mark.parametrize(("fields", "field"), BAD_CLIPS)
 async def test_bad_input_is_refused_before_anything_is_written(
         db: Database, asset: Asset, fields: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.create_clip(**{"asset_id": asset.id, "start_time": 2.0, "end_time": 5.0,
-                                **fields})
-    assert field in caught.value.fields
-    assert await _count(db) == 0
+    await expect_invalid(db.create_clip(**{"asset_id": asset.id, "start_time": 2.0,
+                                           "end_time": 5.0, **fields}), field)
+    assert await count_rows(db, "clips") == 0
 
 
 # -- create_clips (COPY) -----------------------------------------------------------------
@@ -147,12 +127,12 @@ async def test_create_clips_writes_every_row_with_defaults(db: Database, asset: 
 
 
 async def test_create_clips_accepts_any_iterable_and_nothing(db: Database, asset: Asset) -> None:
-    before = _statements_run(db)
+    before = statements_run(db)
     assert await db.create_clips([]) == 0
-    assert _statements_run(db) == before  # no query for nothing
+    assert statements_run(db) == before  # no query for nothing
     rows = ({"asset_id": asset.id, "start_time": s, "end_time": s + 1} for s in range(500))
     assert await db.create_clips(rows) == 500
-    assert await _count(db) == 500
+    assert await count_rows(db, "clips") == 500
 
 
 @pytest.mark.parametrize(("fields", "field"), BAD_CLIPS)
@@ -162,7 +142,7 @@ async def test_create_clips_one_bad_item_writes_nothing(
     with pytest.raises(InvalidInputError) as caught:
         await db.create_clips([good, good, {**good, **fields}, good])
     assert f"clips[2].{field}" in caught.value.fields
-    assert await _count(db) == 0
+    assert await count_rows(db, "clips") == 0
 
 
 async def test_create_clips_names_every_bad_item(db: Database, asset: Asset) -> None:
@@ -171,7 +151,7 @@ async def test_create_clips_names_every_bad_item(db: Database, asset: Asset) -> 
     with pytest.raises(InvalidInputError) as caught:
         await db.create_clips(items)
     assert caught.value.fields == ("clips[0].colour", "clips[1]", "clips[3].end_time")
-    assert await _count(db) == 0
+    assert await count_rows(db, "clips") == 0
 
 
 @pytest.mark.parametrize("case", ["missing", "soft-deleted", "one-of-several-missing"])
@@ -187,7 +167,7 @@ async def test_create_clips_for_a_missing_asset_writes_nothing(
         await db.create_clips([{"asset_id": a, "start_time": 0, "end_time": 1}
                                for a in asset_ids])
     assert caught.value.entity == "asset"
-    assert await _count(db) == 0
+    assert await count_rows(db, "clips") == 0
 
 
 async def test_create_clips_in_a_transaction_rolls_back_with_it(db: Database,
@@ -200,7 +180,7 @@ async def test_create_clips_in_a_transaction_rolls_back_with_it(db: Database,
 
     with pytest.raises(RuntimeError, match="abort"):
         await db.transaction(copy_then_fail)
-    assert await _count(db) == 0
+    assert await count_rows(db, "clips") == 0
 
 
 # -- scoring -----------------------------------------------------------------------------
@@ -240,9 +220,7 @@ async def test_update_clip_scoring_keeps_what_is_not_given(db: Database, asset: 
 async def test_update_clip_scoring_refuses_bad_scores(
         db: Database, asset: Asset, fields: dict[str, Any], field: str) -> None:
     clip = await db.create_clip(asset.id, 0, 15)
-    with pytest.raises(InvalidInputError) as caught:
-        await db.update_clip_scoring(clip.id, **{"score": 0.5, **fields})
-    assert field in caught.value.fields
+    await expect_invalid(db.update_clip_scoring(clip.id, **{"score": 0.5, **fields}), field)
     assert await db.get_clip_by_id(clip.id) == clip
 
 
@@ -303,11 +281,9 @@ async def test_top_clips_reads_the_partial_index_in_order(db: Database, asset: A
 )
 async def test_top_clips_refuses_bad_arguments(db: Database, asset: Asset,
                                                arguments: dict[str, Any], field: str) -> None:
-    before = _statements_run(db)
-    with pytest.raises(InvalidInputError) as caught:
-        await db.get_top_clips(**{"asset_id": asset.id, **arguments})
-    assert field in caught.value.fields
-    assert _statements_run(db) == before
+    before = statements_run(db)
+    await expect_invalid(db.get_top_clips(**{"asset_id": asset.id, **arguments}), field)
+    assert statements_run(db) == before
 
 
 # -- list / delete -----------------------------------------------------------------------
@@ -338,9 +314,7 @@ async def test_list_clips_pages_oldest_first_and_filters(db: Database, asset: As
 )
 async def test_list_clips_refuses_bad_arguments(db: Database, arguments: dict[str, Any],
                                                 field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.list_clips(**arguments)
-    assert field in caught.value.fields
+    await expect_invalid(db.list_clips(**arguments), field)
 
 
 async def test_soft_delete_hides_the_clip_everywhere(db: Database, asset: Asset) -> None:
@@ -356,7 +330,7 @@ async def test_soft_delete_hides_the_clip_everywhere(db: Database, asset: Asset)
                   db.create_prediction(clip.id, "v2")):
         with pytest.raises(NotFoundError):
             await again
-    assert await _count(db, "deleted_at IS NOT NULL") == 1  # only hidden
+    assert await count_rows(db, "clips", soft_deleted=True) == 1  # only hidden
     assert await db.get_prediction_by_id(prediction.id) == prediction  # kept
 
 
@@ -364,20 +338,11 @@ async def test_hard_delete_cascades_to_predictions(db: Database, asset: Asset) -
     clip, kept = await _scored(db, asset, 0.9, 0.8)
     await db.create_prediction(clip.id, "v1")
     await db.create_prediction(kept.id, "v1")
-    async with db.acquire() as conn:
-        campaign = await conn.fetchval(
-            "INSERT INTO campaigns (user_id, name, objective, budget) "
-            "VALUES ($1, 'c', 'SALES', 10) RETURNING id", asset.user_id)
-        conversion = await conn.fetchval(
-            "INSERT INTO conversions (campaign_id, source, value, attributed_clip_id, "
-            "\"timestamp\") VALUES ($1, 'META', 9.99, $2, now()) RETURNING id",
-            campaign, clip.id)
+    conversion = await add_attributed_conversion(db, asset.user_id, clip.id)
     await db.delete_clip(clip.id, soft=False)
     assert await db.list_clips() == [kept]
-    async with db.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM predictions") == 1
-        assert await conn.fetchval(
-            "SELECT attributed_clip_id FROM conversions WHERE id = $1", conversion) is None
+    assert await count_rows(db, "predictions") == 1
+    assert await attributed_clip_of(db, conversion) is None
     with pytest.raises(NotFoundError):
         await db.delete_clip(clip.id, soft=False)
 
@@ -386,7 +351,7 @@ async def test_hard_delete_purges_a_soft_deleted_clip(db: Database, asset: Asset
     clip = await db.create_clip(asset.id, 0, 1)
     await db.delete_clip(clip.id)
     await db.delete_clip(clip.id, soft=False)
-    assert await _count(db) == 0
+    assert await count_rows(db, "clips") == 0
 
 
 @pytest.mark.parametrize("soft", [True, False], ids=["soft", "hard"])

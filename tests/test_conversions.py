@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,10 +10,12 @@ from uuid import UUID, uuid4
 
 import anyio
 import pytest
+from helpers import assert_aware, count_rows, expect_invalid, no_live_campaign
 
 from gatewaydb import Database, ForeignKeyError, InvalidInputError, NotFoundError
 from gatewaydb.models import (
     Campaign,
+    Clip,
     Conversion,
     ConversionCursor,
     ConversionSource,
@@ -25,34 +26,6 @@ pytestmark = pytest.mark.anyio
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 MICRO = timedelta(microseconds=1)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with Database(database_url) as database:
-        yield database
-
-
-@pytest.fixture
-async def campaign(db: Database) -> Campaign:
-    user = await db.create_user(email="owner@example.com")
-    return await db.create_campaign(user.id, "Summer Sale 2025", "CONVERSIONS", 5000)
-
-
-async def _count(db: Database) -> int:
-    async with db.acquire() as conn:
-        return int(await conn.fetchval("SELECT count(*) FROM conversions"))
-
-
-async def _clip(db: Database, campaign: Campaign) -> UUID:
-    async with db.acquire() as conn:
-        asset = await conn.fetchval(
-            "INSERT INTO assets (user_id, filename, gcs_url) VALUES ($1, 'v.mp4', 'gs://b/v') "
-            "RETURNING id", campaign.user_id)
-        clip: UUID = await conn.fetchval(
-            "INSERT INTO clips (asset_id, start_time, end_time) VALUES ($1, 0, 15) RETURNING id",
-            asset)
-        return clip
 
 
 async def _generate(db: Database, campaign_id: UUID, n: int, start: datetime,
@@ -68,9 +41,9 @@ async def _generate(db: Database, campaign_id: UUID, n: int, start: datetime,
 # -- recording ------------------------------------------------------------------------------
 
 
-async def test_create_reads_back_every_field_with_its_type(db: Database,
-                                                           campaign: Campaign) -> None:
-    clip_id = await _clip(db, campaign)
+async def test_create_reads_back_every_field_with_its_type(db: Database, campaign: Campaign,
+                                                           clip: Clip) -> None:
+    clip_id = clip.id  # the conftest clip belongs to the campaign's owner
     conversion = await db.create_conversion(
         campaign_id=str(campaign.id), source="META", external_id="meta_conv_789", value=99.99,
         currency="EUR", attributed_clip_id=str(clip_id), timestamp=T0)
@@ -84,9 +57,7 @@ async def test_create_reads_back_every_field_with_its_type(db: Database,
     assert conversion.currency == "EUR"
     assert conversion.attributed_clip_id == clip_id
     assert conversion.timestamp == T0
-    for stamp in (conversion.timestamp, conversion.created_at, conversion.updated_at):
-        assert isinstance(stamp, datetime)
-        assert stamp.tzinfo is not None
+    assert_aware(conversion.timestamp, conversion.created_at, conversion.updated_at)
     assert conversion.cursor == ConversionCursor(T0, conversion.id)
     assert await db.list_conversions(campaign.id) == [conversion]
 
@@ -108,7 +79,7 @@ async def test_a_redelivery_returns_the_stored_row_and_writes_nothing(
                                          external_id="evt_1", currency="EUR")
     assert again == first
     assert changed == first
-    assert await _count(db) == 1
+    assert await count_rows(db, "conversions") == 1
 
 
 async def test_dedup_is_per_source_and_needs_an_external_id(db: Database,
@@ -117,7 +88,7 @@ async def test_dedup_is_per_source_and_needs_an_external_id(db: Database,
     google = await db.create_conversion(campaign.id, "GOOGLE", 1, T0, external_id="evt_1")
     anonymous = [await db.create_conversion(campaign.id, "MANUAL", 1, T0) for _ in range(2)]
     assert len({meta.id, google.id, anonymous[0].id, anonymous[1].id}) == 4
-    assert await _count(db) == 4
+    assert await count_rows(db, "conversions") == 4
 
 
 async def test_concurrent_redeliveries_store_one_row(database_url: str) -> None:
@@ -133,7 +104,7 @@ async def test_concurrent_redeliveries_store_one_row(database_url: str) -> None:
         async with anyio.create_task_group() as group:
             for _ in range(20):
                 group.start_soon(deliver)
-        assert await _count(db) == 1
+        assert await count_rows(db, "conversions") == 1
     assert len(results) == 20
     assert all(r == results[0] for r in results)
 
@@ -167,7 +138,7 @@ async def test_redelivery_racing_an_uncommitted_insert_gets_its_row(
     # Exit order: the transaction (entered last) commits, then the group awaits redeliver.
     assert redelivered == [first]
     assert db.stats().statements["create_conversion"].count == 3  # 1 + the retried pair
-    assert await _count(db) == 1
+    assert await count_rows(db, "conversions") == 1
 
 
 _GOOD: dict[str, Any] = {"source": "META", "value": "1.00", "timestamp": T0}
@@ -188,29 +159,26 @@ _GOOD: dict[str, Any] = {"source": "META", "value": "1.00", "timestamp": T0}
 ])
 async def test_bad_input_is_refused_by_field_and_writes_nothing(
         db: Database, campaign: Campaign, change: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.create_conversion(**{"campaign_id": campaign.id, **_GOOD, **change})
-    assert field in caught.value.fields
-    assert await _count(db) == 0
+    await expect_invalid(
+        db.create_conversion(**{"campaign_id": campaign.id, **_GOOD, **change}), field)
+    assert await count_rows(db, "conversions") == 0
 
 
 @pytest.mark.parametrize("state", ["missing", "soft-deleted"])
 async def test_create_needs_a_live_campaign(db: Database, campaign: Campaign,
                                             state: str) -> None:
-    if state == "soft-deleted":
-        await db.delete_campaign(campaign.id)
-    campaign_id = campaign.id if state == "soft-deleted" else uuid4()
+    campaign_id = await no_live_campaign(db, campaign, state)
     with pytest.raises(NotFoundError) as caught:
         await db.create_conversion(campaign_id, "META", 1, T0, external_id="evt")
     assert caught.value.entity == "campaign"
-    assert await _count(db) == 0
+    assert await count_rows(db, "conversions") == 0
 
 
 async def test_an_unknown_clip_is_a_foreign_key_error(db: Database,
                                                       campaign: Campaign) -> None:
     with pytest.raises(ForeignKeyError):
         await db.create_conversion(campaign.id, "META", 1, T0, attributed_clip_id=uuid4())
-    assert await _count(db) == 0
+    assert await count_rows(db, "conversions") == 0
 
 
 # -- listing --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from gatewaydb.errors import DatabaseError
 pytestmark = pytest.mark.anyio
 
 
+# Overrides conftest's ``db``: a pool of one connection, so each call reuses the previous one's.
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     async with Database(database_url, connection_limit=1, pool_timeout=5) as database:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import anyio
 import pytest
+from helpers import assert_aware, count_rows, expect_invalid, no_live_campaign
 
 from gatewaydb import ConflictError, Database, InvalidInputError, NotFoundError
 from gatewaydb.models import Campaign, Experiment, ExperimentStatus, NewExperiment, Variant
@@ -19,25 +19,8 @@ VARIANTS = [{"id": "a", "headline": "Buy Now"}, {"id": "b", "headline": "Shop To
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with Database(database_url) as database:
-        yield database
-
-
-@pytest.fixture
-async def campaign(db: Database) -> Campaign:
-    user = await db.create_user(email="owner@example.com")
-    return await db.create_campaign(user.id, "Summer Sale 2025", "CONVERSIONS", 5000)
-
-
-@pytest.fixture
 async def experiment(db: Database, campaign: Campaign) -> Experiment:
     return await db.create_experiment(campaign.id, "Headline Test", VARIANTS)
-
-
-async def _count(db: Database) -> int:
-    async with db.acquire() as conn:
-        return int(await conn.fetchval("SELECT count(*) FROM experiments"))
 
 
 async def test_create_reads_back_every_field_with_its_type(db: Database,
@@ -51,9 +34,7 @@ async def test_create_reads_back_every_field_with_its_type(db: Database,
     assert experiment.variants == VARIANTS  # every key kept, order kept
     assert (experiment.winner_variant_id, experiment.confidence,
             experiment.completed_at) == (None, None, None)
-    for stamp in (experiment.created_at, experiment.updated_at):
-        assert isinstance(stamp, datetime)
-        assert stamp.tzinfo is not None
+    assert_aware(experiment.created_at, experiment.updated_at)
     assert await db.get_experiment_by_id(experiment.id) == experiment
     assert await db.get_experiment_by_id(str(experiment.id)) == experiment
 
@@ -77,22 +58,18 @@ async def test_an_input_model_is_accepted(db: Database, campaign: Campaign) -> N
 ])
 async def test_bad_input_is_refused_by_field_and_writes_nothing(
         db: Database, campaign: Campaign, name: str, variants: Any, field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.create_experiment(campaign.id, name, variants)
-    assert field in caught.value.fields
-    assert await _count(db) == 0
+    await expect_invalid(db.create_experiment(campaign.id, name, variants), field)
+    assert await count_rows(db, "experiments") == 0
 
 
 @pytest.mark.parametrize("state", ["missing", "soft-deleted"])
 async def test_create_needs_a_live_campaign(db: Database, campaign: Campaign,
                                             state: str) -> None:
-    if state == "soft-deleted":
-        await db.delete_campaign(campaign.id)
-    campaign_id = campaign.id if state == "soft-deleted" else uuid4()
+    campaign_id = await no_live_campaign(db, campaign, state)
     with pytest.raises(NotFoundError) as caught:
         await db.create_experiment(campaign_id, "T", VARIANTS)
     assert caught.value.entity == "campaign"
-    assert await _count(db) == 0
+    assert await count_rows(db, "experiments") == 0
 
 
 async def test_list_is_one_campaigns_experiments_oldest_first(db: Database,
@@ -112,7 +89,7 @@ async def test_soft_deleted_campaign_hides_its_experiments(db: Database, campaig
     assert await db.list_experiments(campaign.id) == []
     with pytest.raises(NotFoundError):
         await db.select_experiment_winner(experiment.id, "a", 0.9)
-    assert await _count(db) == 1
+    assert await count_rows(db, "experiments") == 1
 
 
 async def test_get_missing_is_none(db: Database) -> None:

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from helpers import assert_aware, count_rows, expect_invalid
 
-from gatewaydb import Database, InvalidInputError, NotFoundError
+from gatewaydb import Database, NotFoundError
 from gatewaydb.models import Clip, NewPrediction, Prediction, PredictionActuals
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with Database(database_url) as database:
-        yield database
-
-
-@pytest.fixture
-async def clip(db: Database) -> Clip:
-    user = await db.create_user(email="owner@example.com")
-    asset = await db.create_asset(user.id, "v.mp4", "gs://bucket/v.mp4")
-    return await db.create_clip(asset.id, 0, 15)
-
-
-async def _count(db: Database) -> int:
-    async with db.acquire() as conn:
-        return int(await conn.fetchval("SELECT count(*) FROM predictions"))
 
 
 async def test_create_reads_back_every_field_with_its_type(db: Database, clip: Clip) -> None:
@@ -46,9 +27,7 @@ async def test_create_reads_back_every_field_with_its_type(db: Database, clip: C
     assert prediction.features == {"clipScore": 0.85, "hasFaces": True}
     assert (prediction.actual_roas, prediction.actual_ctr, prediction.actual_cpc,
             prediction.prediction_error) == (None,) * 4
-    for stamp in (prediction.created_at, prediction.updated_at):
-        assert isinstance(stamp, datetime)
-        assert stamp.tzinfo is not None
+    assert_aware(prediction.created_at, prediction.updated_at)
     assert await db.get_prediction_by_id(prediction.id) == prediction
     assert await db.get_prediction_by_id(str(prediction.id)) == prediction
 
@@ -72,7 +51,7 @@ async def test_create_for_a_missing_or_soft_deleted_clip_is_not_found(
     with pytest.raises(NotFoundError) as caught:
         await db.create_prediction(target, "v1")
     assert (caught.value.entity, caught.value.key) == ("clip", target)
-    assert await _count(db) == 0
+    assert await count_rows(db, "predictions") == 0
 
 
 @pytest.mark.parametrize(
@@ -90,10 +69,9 @@ async def test_create_for_a_missing_or_soft_deleted_clip_is_not_found(
 )
 async def test_bad_input_is_refused_before_anything_is_written(
         db: Database, clip: Clip, fields: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.create_prediction(**{"clip_id": clip.id, "model_version": "v1", **fields})
-    assert field in caught.value.fields
-    assert await _count(db) == 0
+    await expect_invalid(
+        db.create_prediction(**{"clip_id": clip.id, "model_version": "v1", **fields}), field)
+    assert await count_rows(db, "predictions") == 0
 
 
 async def test_list_predictions_newest_first_per_clip(db: Database, clip: Clip) -> None:
@@ -125,9 +103,7 @@ async def test_predictions_of_a_soft_deleted_clip_stay_readable(db: Database,
 async def test_list_predictions_refuses_bad_arguments(db: Database, clip: Clip,
                                                       arguments: dict[str, Any],
                                                       field: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        await db.list_predictions(**{"clip_id": clip.id, **arguments})
-    assert field in caught.value.fields
+    await expect_invalid(db.list_predictions(**{"clip_id": clip.id, **arguments}), field)
 
 
 async def test_update_actuals_sets_given_fields_and_keeps_the_rest(db: Database,
@@ -159,9 +135,7 @@ async def test_update_actuals_sets_given_fields_and_keeps_the_rest(db: Database,
 async def test_update_actuals_refuses_bad_values(db: Database, clip: Clip,
                                                  fields: dict[str, Any], field: str) -> None:
     prediction = await db.create_prediction(clip.id, "v1")
-    with pytest.raises(InvalidInputError) as caught:
-        await db.update_prediction_actuals(prediction.id, **fields)
-    assert field in caught.value.fields
+    await expect_invalid(db.update_prediction_actuals(prediction.id, **fields), field)
     assert await db.get_prediction_by_id(prediction.id) == prediction
 
 
@@ -175,4 +149,4 @@ async def test_update_actuals_of_a_missing_prediction_is_not_found(db: Database)
 async def test_hard_deleting_the_clip_removes_its_predictions(db: Database, clip: Clip) -> None:
     await db.create_prediction(clip.id, "v1")
     await db.delete_clip(clip.id, soft=False)
-    assert await _count(db) == 0
+    assert await count_rows(db, "predictions") == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import anyio
 import pytest
 
@@ -15,12 +13,6 @@ pytestmark = pytest.mark.anyio
 
 class Boom(Exception):
     pass
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    async with Database(database_url) as database:
-        yield database
 
 
 async def test_block_commits(db: Database) -> None:
