@@ -17,6 +17,7 @@ Two mappers, chosen per statement when the database connects:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from asyncpg import Record
@@ -51,17 +52,25 @@ def can_trust(model: type[BaseModel]) -> bool:
 def trusted_mapper(model: type[M], columns: Sequence[str]) -> Mapper[M]:
     """Build ``model`` straight from records whose ``columns`` were proven to fit it."""
     names = tuple(columns)
-    fields_set = frozenset(names)
+    # Shared by every instance: result models are frozen, so nothing adds to it.
+    fields_set = set(names)
     validate = model.model_validate
-    shapes = {name: shape_of(model.model_fields[name].annotation) for name in names}
-    required = tuple(n for n, s in shapes.items() if not s.nullable)
+    shapes = [shape_of(model.model_fields[name].annotation) for name in names]
+    required = [names[i] for i, s in enumerate(shapes) if not s.nullable]
+    # itemgetter gathers the non-nullable values in C (from the dict: a Record's own lookups
+    # cost more); repeating the first name keeps the result a tuple when there is one.
+    pick_required = itemgetter(*required, *required[:1]) if required else (lambda _: ())
     enums: tuple[tuple[str, dict[Any, Any]], ...] = tuple(
-        (n, dict(s.base._value2member_map_)) for n, s in shapes.items() if s.kind == "enum")
+        (names[i], dict(s.base._value2member_map_)) for i, s in enumerate(shapes)
+        if s.kind == "enum")
     json_types: tuple[tuple[str, type], ...] = tuple(
-        (n, s.base) for n, s in shapes.items() if s.kind == "json" and isinstance(s.base, type))
+        (names[i], s.base) for i, s in enumerate(shapes)
+        if s.kind == "json" and isinstance(s.base, type))
 
     def map_trusted(record: Record) -> M:
-        values = dict(zip(names, record.values(), strict=True))
+        values = dict(zip(names, record, strict=True))
+        if None in pick_required(values):
+            return validate(values)  # raises: a NULL where the model allows none
         for name, members in enums:
             label = values[name]
             if label is not None:
@@ -73,11 +82,9 @@ def trusted_mapper(model: type[M], columns: Sequence[str]) -> Mapper[M]:
             found = values[name]
             if found is not None and type(found) is not expected:
                 return validate(values)
-        if None in values.values() and any(values[n] is None for n in required):
-            return validate(values)  # raises: a NULL where the model allows none
         instance = _new(model)
         _set(instance, "__dict__", values)
-        _set(instance, "__pydantic_fields_set__", set(fields_set))
+        _set(instance, "__pydantic_fields_set__", fields_set)
         _set(instance, "__pydantic_extra__", None)
         _set(instance, "__pydantic_private__", None)
         return instance

@@ -137,23 +137,33 @@ async def test_statement_timeout_is_a_typed_error_and_the_connection_survives(
             assert await conn.fetchval("SHOW statement_timeout") == "200ms"
 
 
-async def test_reads_survive_a_migration_under_a_live_pool(database_url: str) -> None:
-    async with Database(database_url, connection_limit=2) as db:
-        user = await db.create_user(email="live@example.com", name="Live")
-        assert await db.get_user_by_id(user.id) == user  # statements now prepared
-        async with db.transaction() as tx:
-            assert await tx.get_user_by_email("live@example.com") is not None
-        migrator = await asyncpg.connect(database_url)
-        try:
-            await migrator.execute("ALTER TABLE users ADD COLUMN nickname text")
-            await migrator.execute("ALTER TABLE clips ADD COLUMN thumbnail_url text")
-        finally:
-            await migrator.close()
-        for _ in range(3):  # both pooled connections, old prepared statements
-            assert await db.get_user_by_id(user.id) is not None
-        async with db.transaction() as tx:
-            assert await tx.get_user_by_email("live@example.com") is not None
-            assert await tx.get_user_by_id(user.id) is not None
+async def test_reads_survive_a_migration_under_a_live_pool(db: Database,
+                                                         database_url: str) -> None:
+    user = await db.create_user(email="live@example.com")
+    asset = await db.create_asset(user.id, "v.mp4", "gs://bucket/v.mp4")
+    clip = await db.create_clip(asset.id, 0, 15)
+    await db.update_clip_scoring(clip.id, score=0.9)
+    assert [c.id for c in await db.get_top_clips(asset.id)] == [clip.id]  # now prepared
+    before = await _prepared(db)
+    migrator = await asyncpg.connect(database_url)
+    try:
+        await migrator.execute("ALTER TABLE clips ADD COLUMN thumbnail_url text")
+        await migrator.execute("ALTER TABLE clips ADD COLUMN aspect real NOT NULL DEFAULT 1")
+    finally:
+        await migrator.close()
+    for _ in range(3):  # outside a transaction, on the connection that prepared them
+        assert [c.id for c in await db.get_top_clips(asset.id)] == [clip.id]
+        assert await db.get_clip_by_id(clip.id) is not None
+    async with db.transaction() as tx:
+        assert [c.id for c in await tx.get_top_clips(asset.id)] == [clip.id]
+        assert await tx.get_clip_by_id(clip.id) is not None
+    async with db.transaction(isolation="repeatable_read") as tx:
+        assert [c.id for c in await tx.list_clips(asset_id=asset.id)] == [clip.id]
+    after = await _prepared(db)
+    clip_statements = [r for r in before if "FROM clips" in r["statement"]]
+    assert clip_statements
+    for prepared in clip_statements:  # still there, same prepare_time: none re-prepared
+        assert prepared in after
 
 
 async def test_json_numeric_and_timestamps_arrive_as_python_types(db: Database) -> None:
