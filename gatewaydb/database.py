@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -27,6 +26,7 @@ from typing import Any, ClassVar, Literal, Self, TypeVar, overload
 
 import anyio
 import asyncpg
+import orjson
 
 from ._paths import sql_dir
 from .contract import check_contract
@@ -79,13 +79,25 @@ def _load_registry() -> tuple[Registry, dict[str, Any]]:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    # JSON comes back as Python objects. jsonb travels in binary (so binary COPY works
-    # too), which asyncpg frames with a one-byte format version.
+    # JSON comes back as Python objects, parsed by orjson (several times faster than the
+    # json module on the small documents of a row). jsonb travels in binary, so that binary
+    # COPY works too; asyncpg frames it with a one-byte format version.
     await conn.set_type_codec("jsonb", schema="pg_catalog", format="binary",
-                              encoder=lambda v: b"\x01" + json.dumps(v).encode(),
-                              decoder=lambda b: json.loads(b[1:]))
+                              encoder=_encode_jsonb, decoder=_decode_jsonb)
     await conn.set_type_codec("json", schema="pg_catalog", format="text",
-                              encoder=json.dumps, decoder=json.loads)
+                              encoder=_encode_json, decoder=orjson.loads)
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return b"\x01" + orjson.dumps(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return orjson.loads(memoryview(data)[1:])
+
+
+def _encode_json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

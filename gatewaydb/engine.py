@@ -15,6 +15,7 @@ what PgBouncer's transaction pooling needs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from time import perf_counter
@@ -188,12 +189,11 @@ class PoolExecutor(Executor):
     async def acquire(self) -> PooledConnection:
         """A pooled connection, or PoolTimeoutError after ``pool_timeout`` seconds."""
         pool = self._pool
-        if pool.get_idle_size():
-            # Nothing to wait for: skip the timeout, which asyncpg implements with an extra
-            # task per acquire (measured: about a tenth of a point lookup).
-            return await pool.acquire()
         try:
-            return await pool.acquire(timeout=self._timeout)
+            # asyncio.timeout, not acquire(timeout=): asyncpg implements that with
+            # wait_for, an extra task per acquire (measured: ~10% of a point lookup).
+            async with asyncio.timeout(self._timeout):
+                return await pool.acquire()
         except TimeoutError:
             raise PoolTimeoutError(
                 f"no free connection within pool_timeout={self._timeout:g}s "
