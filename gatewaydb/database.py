@@ -172,7 +172,7 @@ class _TransactionBlock:
             native = conn.transaction(isolation=self._isolation, readonly=self._readonly)
             await native.start()
         except BaseException as exc:
-            await self._db._release(conn)
+            await self._db._release(conn, clean=False)
             if isinstance(exc, Exception):
                 raise translate_error(exc) from exc
             raise
@@ -185,11 +185,13 @@ class _TransactionBlock:
         conn, tx = self._conn, self._tx
         if conn is None or tx is None:
             raise InterfaceError("transaction block exited without entering")
+        clean = False
         try:
             if exc_type is None:
                 await self._native.commit()
             else:
                 await self._native.rollback()
+            clean = True
         except Exception as failure:
             if exc_type is None:
                 raise translate_error(failure) from failure
@@ -198,10 +200,12 @@ class _TransactionBlock:
         finally:
             tx._executor.close()
             try:
-                if tx._raw_used and not conn.is_closed():
+                if clean and tx._raw_used:
+                    clean = False
                     await _full_reset(conn)
+                    clean = True
             finally:
-                await self._db._release(conn)
+                await self._db._release(conn, clean=clean)
 
 
 class Database(GatewayAPI):
@@ -311,13 +315,16 @@ class Database(GatewayAPI):
         connections are terminated.
         """
         async with self._lock:
-            pool, self._pool, self._executor = self._pool, None, None
+            pool, executor = self._pool, self._executor
+            self._pool, self._executor = None, None
             if self._state is _State.OPEN:
                 self._state = _State.CLOSED
             if pool is None:
                 return
             try:
                 with anyio.move_on_after(timeout) as waited:
+                    if executor is not None:
+                        await executor.drain()
                     await pool.close()
             except BaseException:
                 pool.terminate()
@@ -346,10 +353,10 @@ class Database(GatewayAPI):
     def _ex(self) -> Executor:
         return self._pool_executor()
 
-    async def _release(self, conn: PooledConnection) -> None:
-        if self._pool is not None:
-            await self._pool.release(conn)
-        else:
+    async def _release(self, conn: PooledConnection, *, clean: bool) -> None:
+        if self._executor is not None:
+            await self._executor.release(conn, clean=clean)
+        else:  # disconnected meanwhile: the pool is gone
             conn.terminate()
 
     # -- raw access, transactions --------------------------------------------------------
@@ -365,14 +372,16 @@ class Database(GatewayAPI):
             PoolTimeoutError: no connection within ``pool_timeout``.
         """
         conn = await self._pool_executor().acquire()
+        clean = False
         try:
             yield conn
         finally:
             try:
                 if not conn.is_closed():
                     await _full_reset(conn)
+                    clean = True
             finally:
-                await self._release(conn)
+                await self._release(conn, clean=clean)
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
@@ -465,7 +474,8 @@ class Database(GatewayAPI):
         pool = self._pool
         if pool is None:
             return None
-        size, idle = pool.get_size(), pool.get_idle_size()
+        size = pool.get_size()
+        idle = self._executor.idle_count if self._executor else pool.get_idle_size()
         return PoolStatus(size=size, in_use=size - idle, idle=idle, max_size=pool.get_max_size())
 
     def stats(self) -> DatabaseStats:

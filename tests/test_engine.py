@@ -174,3 +174,39 @@ async def test_json_numeric_and_timestamps_arrive_as_python_types(db: Database) 
         assert await conn.fetchval("SELECT '{\"k\": 1}'::json") == {"k": 1}
         numeric = await conn.fetchval("SELECT 12.50::numeric(14,2)")
     assert str(numeric) == "12.50"
+
+
+async def test_a_waiting_caller_gets_the_connection_a_raw_user_returns(db: Database) -> None:
+    got: list[object] = []
+
+    async def wait_for_connection() -> None:
+        got.append(await db.get_user_by_id(uuid4()))
+
+    async with anyio.create_task_group() as tg:
+        async with db.acquire():
+            tg.start_soon(wait_for_connection)
+            await anyio.sleep(0.1)  # the caller is now queued for the only connection
+            assert got == []
+        with anyio.fail_after(2):  # handed over at once, not after pool_timeout
+            while not got:
+                await anyio.sleep(0.01)
+    assert got == [None]
+
+
+async def test_many_concurrent_calls_share_a_small_pool(database_url: str) -> None:
+    async with Database(database_url, connection_limit=3) as db:
+        user = await db.create_user(email="busy@example.com")
+        results: list[object] = []
+
+        async def lookup() -> None:
+            results.append(await db.get_user_by_id(user.id))
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                for _ in range(60):
+                    tg.start_soon(lookup)
+        assert results == [user] * 60
+        pool = db.stats().pool
+        assert pool is not None
+        assert (pool.in_use, pool.max_size) == (0, 3)
+        assert pool.size <= 3

@@ -17,17 +17,18 @@ from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import FieldError, InvalidInputError, NotFoundError
 from ..models import Clip, ClipScoring, ClipStatus, NewClip, Unit
-from ..query import command, row, rows, value
-from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, field_errors, validate, validate_page
+from ..query import row, rows, value
+from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, validate, validate_page
 
 __all__ = ["ClipsAPI"]
 
 _CREATE = row("create_clip", Clip, UUID, float, float, float, dict[str, Any], bool, bool)
-_CHECK_ASSETS = command("check_clip_assets", list[UUID])
+_LIVE_ASSETS = value("live_asset_ids", list[UUID], list[UUID])
 _BY_ID = row("get_clip_by_id", Clip, UUID)
 _SCORE = row("update_clip_scoring", Clip, UUID, float, float | None, float | None, int | None,
              ClipStatus)
@@ -65,23 +66,26 @@ def _insert_values(clip: NewClip) -> ClipRecord:
             clip.has_text, clip.has_speech)
 
 
+# One validator call for the whole batch: no per-item Python overhead; NewClip instances
+# pass through without revalidation.
+_MANY = TypeAdapter(list[NewClip])
+
+
+def _item_error(error: ErrorDetails) -> FieldError:
+    index, *path = error["loc"]
+    return FieldError(f"clips[{index}]" + "".join(f".{p}" for p in path), error["msg"])
+
+
 def _validate_all(clips: Iterable[NewClip | Mapping[str, Any]]) -> list[ClipRecord]:
     """Every item as a record, or InvalidInputError naming each bad ``clips[i].field``."""
-    records: list[ClipRecord] = []
-    errors: list[FieldError] = []
-    for index, item in enumerate(clips):
-        if isinstance(item, NewClip):
-            records.append(_insert_values(item))
-        elif isinstance(item, Mapping):
-            try:
-                records.append(_insert_values(NewClip.model_validate(dict(item))))
-            except ValidationError as exc:
-                errors += field_errors(exc, f"clips[{index}].")
-        else:
-            errors.append(FieldError(f"clips[{index}]", "must be a NewClip or a mapping"))
-    if errors:
-        raise InvalidInputError(errors)
-    return records
+    try:
+        valid = _MANY.validate_python(list(clips))
+    except ValidationError as exc:
+        errors = [_item_error(e) for e in exc.errors(include_url=False, include_input=False,
+                                                     include_context=False)]
+    else:
+        return [_insert_values(clip) for clip in valid]
+    raise InvalidInputError(errors)  # not chained: the ValidationError repeats the values
 
 
 class ClipsAPI(DomainAPI):
@@ -135,13 +139,11 @@ class ClipsAPI(DomainAPI):
         if not records:
             return 0
         asset_ids = list(dict.fromkeys(r[0] for r in records))
-        # The command tag is "SELECT <rows found>".
-        tag = await self._ex.execute(_CHECK_ASSETS, asset_ids)
-        if int(tag.rsplit(" ", 1)[-1]) != len(asset_ids):
-            missing = (asset_ids[0] if len(asset_ids) == 1
-                       else "among " + ", ".join(str(a) for a in asset_ids))
-            raise NotFoundError("asset", missing)
-        return await self._ex.copy_records(_CHECK_ASSETS, _TABLE, _COPY_COLUMNS, records)
+        live = set(await self._ex.fetchval(_LIVE_ASSETS, asset_ids) or ())
+        missing = [a for a in asset_ids if a not in live]
+        if missing:
+            raise NotFoundError("asset", missing[0] if len(missing) == 1 else missing)
+        return await self._ex.copy_records(_TABLE, _COPY_COLUMNS, records)
 
     async def get_clip_by_id(self, id: UUID | str) -> Clip | None:
         """The live clip with this id, or None (also for a soft-deleted one)."""
