@@ -61,6 +61,9 @@ class Floor:
     async def fetchrow(self, name: str, *args: Any) -> Record | None:
         return await self._pool.fetchrow(self._sql[name], *args)
 
+    async def fetchval(self, name: str, *args: Any) -> Any:
+        return await self._pool.fetchval(self._sql[name], *args)
+
     async def execute(self, name: str, *args: Any) -> str:
         return await self._pool.execute(self._sql[name], *args)
 

@@ -137,7 +137,7 @@ def _clip_record(clip: dict[str, Any]) -> tuple[Any, ...]:
 async def _floor_create_clips(f: Floor, clips: list[dict[str, Any]]) -> int:
     records = [_clip_record(clip) for clip in clips]
     # gatewaydb checks the assets are live first, then copies: the same two statements.
-    await f.execute("check_clip_assets", list(dict.fromkeys(r[0] for r in records)))
+    await f.fetchval("live_asset_ids", list(dict.fromkeys(r[0] for r in records)))
     status = await f.copy("clips", CLIP_COLUMNS, records)
     return int(status.rsplit(" ", 1)[-1])
 

@@ -22,9 +22,8 @@ from .models import PG_ENUMS
 from .query import Query, Returns, rows
 from .registry import Registry
 
-__all__ = ["ColumnInfo", "check_contract"]
+__all__ = ["check_contract"]
 
-ColumnInfo = tuple[str, ...]
 if TYPE_CHECKING:
     Connection: TypeAlias = asyncpg.Connection[Any] | PoolConnectionProxy[Any]
 else:
@@ -94,17 +93,13 @@ def _check_params(query: Query[Any], parameters: tuple[Any, ...]) -> list[Schema
 
 
 async def check_contract(conn: Connection, registry: Registry,
-                         queries: Mapping[str, Query[Any]]) -> dict[str, ColumnInfo]:
+                         queries: Mapping[str, Query[Any]]) -> None:
     """Check every query in ``queries`` on ``conn``.
-
-    Returns:
-        Each model-returning statement's result column names, in order, for the row mappers.
 
     Raises:
         SchemaMismatchError: listing every problem found.
     """
     problems: list[SchemaProblem] = []
-    columns: dict[str, ColumnInfo] = {}
     for name, query in sorted(queries.items()):
         try:
             prepared = await conn.prepare(registry[name].sql)
@@ -116,11 +111,9 @@ async def check_contract(conn: Connection, registry: Registry,
         attributes = prepared.get_attributes()
         problems += _check_columns(query, attributes)
         problems += _check_params(query, prepared.get_parameters())
-        columns[name] = tuple(a.name for a in attributes)
     problems += await _check_enums(conn, registry)
     if problems:
         raise SchemaMismatchError(problems)
-    return columns
 
 
 async def _check_enums(conn: Connection, registry: Registry) -> list[SchemaProblem]:

@@ -273,15 +273,14 @@ class Database(GatewayAPI):
             registry, queries = _load_registry()
             pool = await self._create_pool(settings, len(queries))
             try:
-                proven = None
                 if settings.check_schema:
                     async with pool.acquire(timeout=settings.pool_timeout) as conn:
-                        proven = await check_contract(conn, registry, queries)
+                        await check_contract(conn, registry, queries)
             except BaseException:
                 pool.terminate()
                 raise
             self._pool = pool
-            self._executor = PoolExecutor(Engine(registry, queries, settings, proven), pool)
+            self._executor = PoolExecutor(Engine(registry, queries, settings), pool)
             self._state = _State.OPEN
             log.info("connected to %s", settings.public_dsn())
 

@@ -24,13 +24,18 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
 import asyncpg
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from .contract import ColumnInfo
-from .errors import InterfaceError, PoolTimeoutError, translate_error
+from .errors import (
+    InterfaceError,
+    PoolTimeoutError,
+    SchemaMismatchError,
+    SchemaProblem,
+    translate_error,
+)
 from .query import Query, Returns
 from .registry import Registry
-from .rows import Mapper, can_trust, trusted_mapper, validating_mapper
+from .rows import RowMapper, mapper_for
 from .settings import Settings
 from .stats import StatsRecorder
 
@@ -54,20 +59,14 @@ class Engine:
     __slots__ = ("_copy_labels", "mappers", "settings", "sql", "stats")
 
     def __init__(self, registry: Registry, queries: Mapping[str, Query[Any]],
-                 settings: Settings, proven_columns: Mapping[str, ColumnInfo] | None) -> None:
+                 settings: Settings) -> None:
         self.settings = settings
         self.stats = StatsRecorder()
         self._copy_labels: dict[str, Query[None]] = {}
         self.sql: dict[str, str] = {name: registry[name].sql for name in queries}
-        self.mappers: dict[str, Mapper[Any]] = {}
-        for name, query in queries.items():
-            model = query.model
-            if model is None:
-                continue
-            columns = proven_columns.get(name) if proven_columns is not None else None
-            self.mappers[name] = (trusted_mapper(model, columns)
-                                  if columns is not None and can_trust(model)
-                                  else validating_mapper(model))
+        self.mappers: dict[str, RowMapper[Any]] = {
+            name: mapper_for(query.model) for name, query in queries.items()
+            if query.model is not None}
 
     def copy_label(self, table: str) -> Query[None]:
         """The name a COPY into ``table`` gets in stats and logs.
@@ -133,13 +132,20 @@ class Executor:
     async def fetch(self, query: Query[M], *args: Any) -> list[M]:
         """All rows of ``query``, as models."""
         records = await self._call(query, args)
-        mapper = self._engine.mappers[query.name]
-        return [mapper(r) for r in records]
+        try:
+            return cast(list[M], self._engine.mappers[query.name].many(records))
+        except ValidationError as exc:
+            raise row_mismatch(query, exc) from exc
 
     async def fetchrow(self, query: Query[M], *args: Any) -> M | None:
         """The first row of ``query`` as a model, or None."""
         record = await self._call(query, args)
-        return None if record is None else cast(M, self._engine.mappers[query.name](record))
+        if record is None:
+            return None
+        try:
+            return cast(M, self._engine.mappers[query.name].one(record))
+        except ValidationError as exc:
+            raise row_mismatch(query, exc) from exc
 
     async def fetchval(self, query: Query[T], *args: Any) -> T | None:
         """The first column of the first row, or None."""
@@ -181,13 +187,26 @@ class Executor:
             cursor = await conn.cursor(self._engine.sql[query.name], *args)
             while True:
                 records = await cursor.fetch(chunk_size)
-                for record in records:
-                    yield mapper(record)
+                try:
+                    models = mapper.many(records)
+                except ValidationError as exc:
+                    raise row_mismatch(query, exc) from exc
+                for model in models:
+                    yield model
                 if len(records) < chunk_size:
                     break
         except Exception as exc:
             self._engine.fail(query, started, args, exc)
         self._engine.observe(query, started, args, streamed=True)
+
+
+def row_mismatch(query: Query[Any], exc: ValidationError) -> SchemaMismatchError:
+    """A row the model refused: the schema changed since the contract check (or it was off)."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    field = ".".join(str(p) for p in first["loc"][1:] or first["loc"])
+    model = query.model.__name__ if query.model else "model"
+    return SchemaMismatchError([SchemaProblem(query.name, f"row field {field}",
+                                              f"a valid {model}", first["msg"])])
 
 
 class PoolExecutor(Executor):

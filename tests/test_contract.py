@@ -71,3 +71,17 @@ async def test_check_on_a_live_database_and_opting_out_at_connect(database_url: 
             await db.check()
     async with Database(database_url, check_schema=False) as db:  # connects anyway
         assert await db.health_check()
+
+
+async def test_rows_that_no_longer_fit_raise_schema_mismatch_not_pydantic(
+        database_url: str) -> None:
+    async with Database(database_url, check_schema=False) as db:
+        user = await db.create_user(email="drift@example.com")
+        await _alter(database_url, "ALTER TABLE users ALTER COLUMN name TYPE integer "
+                                   "USING 7")
+        with pytest.raises(SchemaMismatchError) as caught:
+            await db.get_user_by_id(user.id)
+        assert str(caught.value.problems[0]).startswith(
+            "get_user_by_id: row field name: expected a valid User")
+        with pytest.raises(SchemaMismatchError):
+            await db.list_users()
