@@ -178,18 +178,19 @@ async def test_json_numeric_and_timestamps_arrive_as_python_types(db: Database) 
 
 async def test_a_waiting_caller_gets_the_connection_a_raw_user_returns(db: Database) -> None:
     got: list[object] = []
+    done = anyio.Event()
 
     async def wait_for_connection() -> None:
         got.append(await db.get_user_by_id(uuid4()))
+        done.set()
 
     async with anyio.create_task_group() as tg:
         async with db.acquire():
             tg.start_soon(wait_for_connection)
             await anyio.sleep(0.1)  # the caller is now queued for the only connection
             assert got == []
-        with anyio.fail_after(2):  # handed over at once, not after pool_timeout
-            while not got:
-                await anyio.sleep(0.01)
+        with anyio.fail_after(2):  # handed over at once, not after pool_timeout (5 s)
+            await done.wait()
     assert got == [None]
 
 
