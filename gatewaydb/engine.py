@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
@@ -212,25 +213,32 @@ def row_mismatch(query: Query[Any], exc: ValidationError) -> SchemaMismatchError
 class PoolExecutor(Executor):
     """Borrows a pooled connection for each call.
 
-    asyncpg's pool stays in charge of connections (opening them, their limit, replacing
-    broken ones, closing). On top of it sits a free list: a connection whose last operation
-    completed normally, outside a transaction, goes back there with no await, and the next
-    call takes it from there with no await. Returning one to asyncpg's pool costs a task and
-    a loop iteration (``asyncio.shield`` around its release), about a tenth of a point lookup.
-    Everything else — a failure, a cancellation, an open transaction, a closed connection —
-    goes back through asyncpg's release, which waits out cancellations, rolls back and
-    replaces broken connections. So does every connection while a caller waits in asyncpg's
-    queue, so that no waiter starves next to an idle connection.
+    asyncpg's pool stays in charge of connections: opening them, replacing broken ones,
+    closing them. gatewaydb keeps the ones it has taken in a free list and hands them from
+    caller to caller itself: a connection whose last operation completed normally, outside a
+    transaction, goes to the next waiting caller (or the free list) with no await, where
+    asyncpg's release would cost a task and a loop iteration per call (``asyncio.shield``),
+    about a tenth of a point lookup and more under contention. Everything else — a failure, a
+    cancellation, an open transaction, a closed connection — goes back through asyncpg's
+    release, which waits out cancellations, rolls back and replaces broken connections.
+
+    ``_taken`` counts connections taken from asyncpg and not given back; it never exceeds
+    the pool's size, so asyncpg never makes a caller wait: callers wait here, first come
+    first served, for a connection or for room to take a new one.
     """
 
-    __slots__ = ("_idle", "_pool", "_timeout", "_waiting")
+    __slots__ = ("_idle", "_max", "_pool", "_taken", "_timeout", "_waiters")
 
     def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
         super().__init__(engine)
         self._pool = pool
         self._timeout = engine.settings.pool_timeout
+        self._max = pool.get_max_size()
         self._idle: list[PooledConnection] = []
-        self._waiting = 0
+        # Each waiter's future gets a connection, or None: "room to take one from asyncpg",
+        # already counted in _taken on the waiter's behalf.
+        self._waiters: deque[asyncio.Future[PooledConnection | None]] = deque()
+        self._taken = 0
 
     @property
     def idle_count(self) -> int:
@@ -241,30 +249,79 @@ class PoolExecutor(Executor):
         """A pooled connection, or PoolTimeoutError after ``pool_timeout`` seconds."""
         if self._idle:
             return self._idle.pop()
-        self._waiting += 1
         try:
-            # asyncio.timeout, not acquire(timeout=): asyncpg implements that with
-            # wait_for, one more task per acquire.
+            # asyncio.timeout, not asyncpg's acquire(timeout=): that is wait_for, a task.
             async with asyncio.timeout(self._timeout):
-                return await self._pool.acquire()
+                if self._taken < self._max and not self._waiters:
+                    self._taken += 1
+                    return await self._take()
+                handed = await self._wait()
+                return handed if handed is not None else await self._take()
         except TimeoutError:
             raise PoolTimeoutError(
                 f"no free connection within pool_timeout={self._timeout:g}s "
-                f"(connection_limit={self._pool.get_max_size()})") from None
-        finally:
-            self._waiting -= 1
+                f"(connection_limit={self._max})") from None
+
+    async def _take(self) -> PooledConnection:
+        """A connection from asyncpg, the room for it already counted in ``_taken``."""
+        try:
+            return await self._pool.acquire()
+        except BaseException:
+            self._taken -= 1
+            self._make_room()
+            raise
+
+    async def _wait(self) -> PooledConnection | None:
+        waiter: asyncio.Future[PooledConnection | None] = (
+            asyncio.get_running_loop().create_future())
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                # Handed a connection (or room) just as we gave up: pass it on.
+                handed = waiter.result()
+                if handed is None:
+                    self._taken -= 1
+                    self._make_room()
+                else:
+                    self._put(handed)
+            else:
+                waiter.cancel()
+            raise
+
+    def _put(self, conn: PooledConnection) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self._idle.append(conn)
+
+    def _make_room(self) -> None:
+        while self._waiters and self._taken < self._max:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._taken += 1
+                waiter.set_result(None)
+                return
 
     async def release(self, conn: PooledConnection, *, clean: bool) -> None:
         """Give ``conn`` back; ``clean`` when its last operation completed normally."""
-        if clean and not self._waiting and not conn.is_closed() and not conn.is_in_transaction():
-            self._idle.append(conn)
-        else:
+        if clean and not conn.is_closed() and not conn.is_in_transaction():
+            self._put(conn)
+            return
+        try:
             await self._pool.release(conn)
+        finally:
+            self._taken -= 1
+            self._make_room()
 
     async def drain(self) -> None:
         """Hand every free-listed connection back to asyncpg's pool (before closing it)."""
         idle, self._idle = self._idle, []
         for conn in idle:
+            self._taken -= 1
             await self._pool.release(conn)
 
     async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
@@ -273,7 +330,7 @@ class PoolExecutor(Executor):
             result = await getattr(conn, query.returns.value)(self._engine.sql[query.name],
                                                                *args)
         except BaseException:
-            await self._pool.release(conn)
+            await self.release(conn, clean=False)
             raise
         await self.release(conn, clean=True)
         return result
@@ -284,7 +341,7 @@ class PoolExecutor(Executor):
         try:
             status = await conn.copy_records_to_table(table, records=records, columns=columns)
         except BaseException:
-            await self._pool.release(conn)
+            await self.release(conn, clean=False)
             raise
         await self.release(conn, clean=True)
         return status

@@ -14,7 +14,7 @@ import anyio
 import asyncpg
 import pytest
 
-from gatewaydb import ConflictError, Database, QueryCanceledError
+from gatewaydb import ConflictError, Database, PoolTimeoutError, QueryCanceledError
 from gatewaydb.errors import DatabaseError
 
 pytestmark = pytest.mark.anyio
@@ -211,3 +211,23 @@ async def test_many_concurrent_calls_share_a_small_pool(database_url: str) -> No
         assert pool is not None
         assert (pool.in_use, pool.max_size) == (0, 3)
         assert pool.size <= 3
+
+
+async def test_failures_timeouts_and_cancelled_waiters_never_leak_a_connection(
+        database_url: str) -> None:
+    async with Database(database_url, connection_limit=1, pool_timeout=0.3) as db:
+        await db.create_user(email="taken@example.com")
+        for _ in range(5):  # failing calls give their connection back
+            with pytest.raises(ConflictError):
+                await db.create_user(email="taken@example.com")
+        async with db.acquire():
+            with pytest.raises(PoolTimeoutError):  # a waiter that gives up...
+                await db.get_user_by_id(uuid4())
+            with anyio.move_on_after(0.1):  # ...and one that is cancelled
+                await db.get_user_by_id(uuid4())
+        with anyio.fail_after(2):
+            for _ in range(20):
+                assert await db.get_user_by_id(uuid4()) is None
+        pool = db.stats().pool
+        assert pool is not None
+        assert (pool.size, pool.in_use, pool.idle) == (1, 0, 1)
