@@ -176,12 +176,17 @@ class Executor:
                     records: Iterable[Sequence[Any]]) -> str:
         raise NotImplementedError
 
-    def iterate(self, query: Query[M], *args: Any, chunk_size: int) -> AsyncIterator[M]:
-        """Stream ``query``'s rows through a server-side cursor, ``chunk_size`` at a time."""
+    def iterate(self, query: Query[M], *args: Any,
+                chunk_size: int) -> AsyncIterator[list[M]]:
+        """Stream ``query``'s rows through a server-side cursor, as lists of ``chunk_size``.
+
+        Chunks, not single models: every layer of async generators costs each item a
+        resumption, so only the caller's outermost loop yields model by model.
+        """
         raise NotImplementedError
 
     async def _stream(self, conn: PooledConnection, query: Query[M], args: Sequence[Any],
-                      chunk_size: int) -> AsyncIterator[M]:
+                      chunk_size: int) -> AsyncIterator[list[M]]:
         mapper = self._engine.mappers[query.name]
         started = perf_counter()
         try:
@@ -192,8 +197,8 @@ class Executor:
                     models = mapper.many(records)
                 except ValidationError as exc:
                     raise row_mismatch(query, exc) from exc
-                for model in models:
-                    yield model
+                if models:
+                    yield models
                 if len(records) < chunk_size:
                     break
         except Exception as exc:
@@ -347,13 +352,13 @@ class PoolExecutor(Executor):
         return status
 
     async def iterate(self, query: Query[M], *args: Any,
-                      chunk_size: int) -> AsyncIterator[M]:
+                      chunk_size: int) -> AsyncIterator[list[M]]:
         conn = await self.acquire()
         clean = False
         try:
             async with conn.transaction(readonly=True):
-                async for item in self._stream(conn, query, args, chunk_size):
-                    yield item
+                async for chunk in self._stream(conn, query, args, chunk_size):
+                    yield chunk
             clean = True
         finally:
             await self.release(conn, clean=clean)
@@ -387,8 +392,8 @@ class ConnectionExecutor(Executor):
                                                            columns=columns)
 
     async def iterate(self, query: Query[M], *args: Any,
-                      chunk_size: int) -> AsyncIterator[M]:
-        async for item in self._stream(self.connection, query, args, chunk_size):
-            yield item
+                      chunk_size: int) -> AsyncIterator[list[M]]:
+        async for chunk in self._stream(self.connection, query, args, chunk_size):
+            yield chunk
 
 

@@ -167,6 +167,6 @@ class ConversionsAPI(DomainAPI):
         """
         key, start, end = _range(campaign_id, start_date, end_date)
         _positive(chunk_size, "chunk_size", MAX_CHUNK)
-        async for conversion in self._ex.iterate(_STREAM, key, start, end,
-                                                 chunk_size=chunk_size):
-            yield conversion
+        async for chunk in self._ex.iterate(_STREAM, key, start, end, chunk_size=chunk_size):
+            for conversion in chunk:
+                yield conversion
