@@ -12,11 +12,11 @@ RETURNING id, asset_id, start_time, end_time, duration, features, has_text, has_
           score, viral_score, engagement_score, rank, status, created_at, updated_at,
           deleted_at;
 
--- name: check_clip_assets
--- Before create_clips' COPY: the live assets among $1 (distinct ids). The caller compares
--- the row count in the command tag with the number of ids, so a missing or soft-deleted
--- asset is refused before anything is written. Also the COPY's name in stats and logs.
-SELECT id FROM assets WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL;
+-- name: live_asset_ids
+-- Before create_clips' COPY: which of the asset ids in $1 are live, so that a missing or
+-- soft-deleted asset is refused, by id, before anything is written.
+SELECT coalesce(array_agg(id), '{}'::uuid[]) FROM assets
+WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL;
 
 -- name: get_clip_by_id
 -- A live clip by id.
