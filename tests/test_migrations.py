@@ -214,3 +214,14 @@ def test_yoyo_url_refuses_other_schemes(url: str) -> None:
     with pytest.raises(ConfigurationError, match="scheme"):
         migrate.yoyo_url(url)
 
+
+
+def test_make_migrate_leaves_nothing_pending_for_yoyo(empty_database_url: str) -> None:
+    # This interpreter's bin/ stands in for .venv/bin; -o keeps make from reinstalling.
+    result = subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed", f"BIN={Path(sys.executable).parent}",
+         "migrate"], cwd=REPO_ROOT, env={**os.environ, "DATABASE_URL": empty_database_url},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert _yoyo_list(empty_database_url) == dict.fromkeys(ALL_IDS, "A")
+    assert migrate.pending(empty_database_url) == []
