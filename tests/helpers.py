@@ -26,8 +26,10 @@ _COUNT_SQL: dict[str, str] = {
     "conversions": "SELECT count(*) FROM conversions",
 }
 _COUNT_SOFT_DELETED_SQL: dict[str, str] = {
+    "users": "SELECT count(*) FROM users WHERE deleted_at IS NOT NULL",
     "assets": "SELECT count(*) FROM assets WHERE deleted_at IS NOT NULL",
     "clips": "SELECT count(*) FROM clips WHERE deleted_at IS NOT NULL",
+    "campaigns": "SELECT count(*) FROM campaigns WHERE deleted_at IS NOT NULL",
 }
 
 

@@ -187,21 +187,6 @@ async def test_hard_delete_cascades_to_clips_and_predictions(db: Database, user:
         await db.delete_asset(asset.id, soft=False)
 
 
-async def test_hard_delete_purges_a_soft_deleted_asset(db: Database, user: User) -> None:
-    asset = await _asset(db, user)
-    await db.delete_asset(asset.id)
-    await db.delete_asset(asset.id, soft=False)
-    assert await count_rows(db, "assets") == 0
-
-
-@pytest.mark.parametrize("soft", [True, False], ids=["soft", "hard"])
-async def test_delete_of_a_missing_asset_is_not_found(db: Database, soft: bool) -> None:
-    missing = uuid4()
-    with pytest.raises(NotFoundError) as caught:
-        await db.delete_asset(missing, soft=soft)
-    assert (caught.value.entity, caught.value.key) == ("asset", missing)
-
-
 # -- list_assets -------------------------------------------------------------------------
 
 

@@ -345,18 +345,3 @@ async def test_hard_delete_cascades_to_predictions(db: Database, asset: Asset) -
     assert await attributed_clip_of(db, conversion) is None
     with pytest.raises(NotFoundError):
         await db.delete_clip(clip.id, soft=False)
-
-
-async def test_hard_delete_purges_a_soft_deleted_clip(db: Database, asset: Asset) -> None:
-    clip = await db.create_clip(asset.id, 0, 1)
-    await db.delete_clip(clip.id)
-    await db.delete_clip(clip.id, soft=False)
-    assert await count_rows(db, "clips") == 0
-
-
-@pytest.mark.parametrize("soft", [True, False], ids=["soft", "hard"])
-async def test_delete_of_a_missing_clip_is_not_found(db: Database, soft: bool) -> None:
-    missing = uuid4()
-    with pytest.raises(NotFoundError) as caught:
-        await db.delete_clip(missing, soft=soft)
-    assert (caught.value.entity, caught.value.key) == ("clip", missing)

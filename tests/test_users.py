@@ -105,14 +105,6 @@ async def test_soft_delete_hides_the_user_and_stops_the_key(db: Database) -> Non
     assert await count_rows(db, "users") == 1  # still there, only hidden
 
 
-async def test_hard_delete_removes_the_row(db: Database) -> None:
-    user = await db.create_user(email="hard@example.com")
-    await db.delete_user(user.id, soft=False)
-    assert await count_rows(db, "users") == 0
-    with pytest.raises(NotFoundError):
-        await db.delete_user(user.id, soft=False)
-
-
 async def test_list_users_pages_and_filters_by_role(db: Database) -> None:
     for n in range(5):
         await db.create_user(email=f"u{n}@example.com", role="ADMIN" if n % 2 else "USER")
