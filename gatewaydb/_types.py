@@ -1,4 +1,4 @@
-"""Python annotations vs PostgreSQL types: the one table the contract check and mappers share."""
+"""Python annotations vs PostgreSQL types: the table the contract check compares with."""
 
 from __future__ import annotations
 
