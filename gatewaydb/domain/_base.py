@@ -9,12 +9,14 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from ..engine import Executor
-from ..errors import FieldError, InvalidInputError
+from ..errors import FieldError, InvalidInputError, NotFoundError
+from ..query import Query
 
-__all__ = ["DomainAPI", "as_enum", "as_uuid", "validate", "validate_page"]
+__all__ = ["DomainAPI", "as_enum", "as_uuid", "found", "validate", "validate_page"]
 
 InputT = TypeVar("InputT", bound=BaseModel)
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 MAX_TAKE = 1000
 
@@ -31,6 +33,19 @@ class DomainAPI:
     @property
     def _ex(self) -> Executor:
         raise NotImplementedError
+
+    async def _delete(self, soft_delete: Query[Any], hard_delete: Query[Any], soft: bool,
+                      entity: str, id: UUID | str) -> None:
+        """Run the soft or the hard delete (each returns the id it removed, or no row)."""
+        deleted = await self._ex.fetchval(soft_delete if soft else hard_delete, as_uuid(id))
+        found(deleted, entity, id)
+
+
+def found(value: T | None, entity: str, key: object) -> T:
+    """``value``, or NotFoundError for ``entity`` ``key`` when a statement matched no row."""
+    if value is None:
+        raise NotFoundError(entity, key)
+    return value
 
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:

@@ -20,10 +20,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import FieldError, InvalidInputError, NotFoundError
+from ..errors import FieldError, InvalidInputError
 from ..models import Asset, AssetStatus, AssetWithClips, NewAsset, Unit
 from ..query import row, rows, value
-from ._base import DomainAPI, as_enum, as_uuid, validate, validate_page
+from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
 
 __all__ = ["AssetsAPI"]
 
@@ -82,9 +82,7 @@ class AssetsAPI(DomainAPI):
             _CREATE, data.user_id, data.filename, data.original_name, data.mime_type,
             data.file_size, data.gcs_url, data.gcs_bucket, data.gcs_path, data.duration,
             data.width, data.height)
-        if asset is None:
-            raise NotFoundError("user", data.user_id)
-        return asset
+        return found(asset, "user", data.user_id)
 
     async def get_asset_by_id(self, id: UUID | str) -> Asset | None:
         """The live asset with this id, or None (also for a soft-deleted one)."""
@@ -101,9 +99,7 @@ class AssetsAPI(DomainAPI):
         if new_status is None:
             raise InvalidInputError([FieldError("status", "is required")])
         asset = await self._ex.fetchrow(_SET_STATUS, as_uuid(id), new_status)
-        if asset is None:
-            raise NotFoundError("asset", id)
-        return asset
+        return found(asset, "asset", id)
 
     async def delete_asset(self, id: UUID | str, soft: bool = True) -> None:
         """Delete an asset: soft by default (hidden from every getter; clips untouched).
@@ -115,9 +111,7 @@ class AssetsAPI(DomainAPI):
         Raises:
             NotFoundError: no such asset (for a soft delete: no live one).
         """
-        deleted = await self._ex.fetchval(_SOFT_DELETE if soft else _HARD_DELETE, as_uuid(id))
-        if deleted is None:
-            raise NotFoundError("asset", id)
+        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "asset", id)
 
     async def list_assets(self, user_id: UUID | str, status: AssetStatus | str | None = None,
                           skip: int = 0, take: int = 20, clips_min_score: float | None = None,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ..errors import FieldError, InvalidInputError, NotFoundError
+from ..errors import FieldError, InvalidInputError
 from ..models import (
     Campaign,
     CampaignMetrics,
@@ -24,7 +24,7 @@ from ..models import (
     NewCampaign,
 )
 from ..query import row, rows, value
-from ._base import DomainAPI, as_enum, as_uuid, validate, validate_page
+from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
 
 __all__ = ["CampaignsAPI"]
 
@@ -99,9 +99,7 @@ class CampaignsAPI(DomainAPI):
             _CREATE, data.user_id, data.name, data.objective, data.budget, data.daily_budget,
             data.status, data.meta_campaign_id, data.google_campaign_id,
             data.target_audience or {}, data.start_date, data.end_date)
-        if campaign is None:
-            raise NotFoundError("user", data.user_id)
-        return campaign
+        return found(campaign, "user", data.user_id)
 
     async def get_campaign_by_id(self, id: UUID | str) -> Campaign | None:
         """The live campaign with this id, or None (also for a soft-deleted one)."""
@@ -139,9 +137,7 @@ class CampaignsAPI(DomainAPI):
             _UPDATE, as_uuid(id), sorted(data.model_fields_set), data.name, data.objective,
             data.budget, data.daily_budget, data.status, data.meta_campaign_id,
             data.google_campaign_id, data.target_audience, data.start_date, data.end_date)
-        if campaign is None:
-            raise NotFoundError("campaign", id)
-        return campaign
+        return found(campaign, "campaign", id)
 
     async def update_campaign_metrics(self, id: UUID | str,
                                       total_spend: MoneyLike | CampaignMetrics | None = None,
@@ -166,9 +162,7 @@ class CampaignsAPI(DomainAPI):
         campaign = await self._ex.fetchrow(
             _SET_METRICS, as_uuid(id), data.total_spend, data.total_impressions,
             data.total_clicks, data.total_conversions)
-        if campaign is None:
-            raise NotFoundError("campaign", id)
-        return campaign
+        return found(campaign, "campaign", id)
 
     async def increment_campaign_metrics(self, id: UUID | str,
                                          spend: MoneyLike | MetricsDelta = 0,
@@ -191,9 +185,7 @@ class CampaignsAPI(DomainAPI):
             conversions=conversions)
         campaign = await self._ex.fetchrow(_INCREMENT, as_uuid(id), data.spend,
                                            data.impressions, data.clicks, data.conversions)
-        if campaign is None:
-            raise NotFoundError("campaign", id)
-        return campaign
+        return found(campaign, "campaign", id)
 
     async def campaign_stats(self, user_id: UUID | str) -> CampaignStats:
         """The seed's aggregate over a user's live campaigns.
@@ -218,6 +210,4 @@ class CampaignsAPI(DomainAPI):
             NotFoundError: no campaign has this id (soft: no live one).
             ForeignKeyError: a hard delete refused by recorded conversions.
         """
-        deleted = await self._ex.fetchval(_SOFT_DELETE if soft else _HARD_DELETE, as_uuid(id))
-        if deleted is None:
-            raise NotFoundError("campaign", id)
+        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "campaign", id)

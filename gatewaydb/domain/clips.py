@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 from ..errors import FieldError, InvalidInputError, NotFoundError
 from ..models import Clip, ClipScoring, ClipStatus, NewClip, Unit
 from ..query import row, rows, value
-from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, validate, validate_page
+from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, found, validate, validate_page
 
 __all__ = ["ClipsAPI"]
 
@@ -114,9 +114,7 @@ class ClipsAPI(DomainAPI):
             NewClip, asset_id=asset_id, start_time=start_time, end_time=end_time,
             duration=duration, features=features, has_text=has_text, has_speech=has_speech)
         clip = await self._ex.fetchrow(_CREATE, *_insert_values(data))
-        if clip is None:
-            raise NotFoundError("asset", data.asset_id)
-        return clip
+        return found(clip, "asset", data.asset_id)
 
     async def create_clips(self, clips: Iterable[NewClip | Mapping[str, Any]]) -> int:
         """Bulk-create clips with one binary COPY; all of them or none.
@@ -171,9 +169,7 @@ class ClipsAPI(DomainAPI):
             engagement_score=engagement_score, rank=rank, status=status)
         clip = await self._ex.fetchrow(_SCORE, as_uuid(id), data.score, data.viral_score,
                                        data.engagement_score, data.rank, data.status)
-        if clip is None:
-            raise NotFoundError("clip", id)
-        return clip
+        return found(clip, "clip", id)
 
     async def get_top_clips(self, asset_id: UUID | str, limit: int = 10,
                             min_score: float = 0.0) -> list[Clip]:
@@ -216,6 +212,4 @@ class ClipsAPI(DomainAPI):
         Raises:
             NotFoundError: no such clip (for a soft delete: no live one).
         """
-        deleted = await self._ex.fetchval(_SOFT_DELETE if soft else _HARD_DELETE, as_uuid(id))
-        if deleted is None:
-            raise NotFoundError("clip", id)
+        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "clip", id)

@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ..errors import FieldError, InvalidInputError, NotFoundError
+from ..errors import FieldError, InvalidInputError
 from ..models import Conversion, ConversionCursor, ConversionSource, NewConversion
 from ..query import row, rows
-from ._base import DomainAPI, as_uuid, validate
+from ._base import DomainAPI, as_uuid, found, validate
 
 __all__ = ["ConversionsAPI"]
 
@@ -113,9 +113,7 @@ class ConversionsAPI(DomainAPI):
             # snapshot will), or the campaign is not live. Running it once more tells them
             # apart.
             conversion = await self._ex.fetchrow(_CREATE, *args)
-        if conversion is None:
-            raise NotFoundError("campaign", data.campaign_id)
-        return conversion
+        return found(conversion, "campaign", data.campaign_id)
 
     async def list_conversions(self, campaign_id: UUID | str,
                                start_date: datetime | None = None,

@@ -18,7 +18,7 @@ from uuid import UUID
 from ..errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from ..models import Experiment, ExperimentStatus, NewExperiment, Variant
 from ..query import row, rows
-from ._base import DomainAPI, as_uuid, validate
+from ._base import DomainAPI, as_uuid, found, validate
 
 __all__ = ["ExperimentsAPI"]
 
@@ -67,9 +67,7 @@ class ExperimentsAPI(DomainAPI):
             NewExperiment, campaign_id=campaign_id, name=name, variants=variants)
         experiment = await self._ex.fetchrow(_CREATE, data.campaign_id, data.name,
                                              [v.model_dump() for v in data.variants])
-        if experiment is None:
-            raise NotFoundError("campaign", data.campaign_id)
-        return experiment
+        return found(experiment, "campaign", data.campaign_id)
 
     async def get_experiment_by_id(self, id: UUID | str) -> Experiment | None:
         """The experiment with this id, or None (also when its campaign is soft-deleted)."""

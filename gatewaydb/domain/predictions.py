@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from ..errors import NotFoundError
 from ..models import NewPrediction, Prediction, PredictionActuals
 from ..query import row, rows
-from ._base import DomainAPI, as_uuid, validate, validate_page
+from ._base import DomainAPI, as_uuid, found, validate, validate_page
 
 __all__ = ["PredictionsAPI"]
 
@@ -56,9 +55,7 @@ class PredictionsAPI(DomainAPI):
         prediction = await self._ex.fetchrow(
             _CREATE, data.clip_id, data.model_version, data.predicted_roas, data.predicted_ctr,
             data.predicted_cpc, data.features or {}, data.confidence)
-        if prediction is None:
-            raise NotFoundError("clip", data.clip_id)
-        return prediction
+        return found(prediction, "clip", data.clip_id)
 
     async def get_prediction_by_id(self, id: UUID | str) -> Prediction | None:
         """The prediction with this id, or None."""
@@ -95,6 +92,4 @@ class PredictionsAPI(DomainAPI):
         prediction = await self._ex.fetchrow(_ACTUALS, as_uuid(id), data.actual_roas,
                                              data.actual_ctr, data.actual_cpc,
                                              data.prediction_error)
-        if prediction is None:
-            raise NotFoundError("prediction", id)
-        return prediction
+        return found(prediction, "prediction", id)

@@ -12,10 +12,9 @@ import secrets
 from typing import Any
 from uuid import UUID
 
-from ..errors import NotFoundError
 from ..models import NewUser, Role, User, UserUpdate
 from ..query import row, rows, value
-from ._base import DomainAPI, as_enum, as_uuid, validate, validate_page
+from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
 
 __all__ = ["UsersAPI", "api_key_digest"]
 
@@ -91,9 +90,7 @@ class UsersAPI(DomainAPI):
         given = sorted(data.model_fields_set)
         user = await self._ex.fetchrow(_UPDATE, as_uuid(id), given, data.email, data.name,
                                        data.role, data.settings)
-        if user is None:
-            raise NotFoundError("user", id)
-        return user
+        return found(user, "user", id)
 
     async def delete_user(self, id: UUID | str, soft: bool = True) -> None:
         """Delete a user: soft by default (hidden from every getter, key stops working).
@@ -106,9 +103,7 @@ class UsersAPI(DomainAPI):
             NotFoundError: no live user has this id.
             ForeignKeyError: a hard delete refused by recorded conversions.
         """
-        deleted = await self._ex.fetchval(_SOFT_DELETE if soft else _HARD_DELETE, as_uuid(id))
-        if deleted is None:
-            raise NotFoundError("user", id)
+        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "user", id)
 
     async def list_users(self, skip: int = 0, take: int = 100,
                          role: Role | str | None = None) -> list[User]:
@@ -123,6 +118,6 @@ class UsersAPI(DomainAPI):
             NotFoundError: no live user has this id.
         """
         key = _KEY_PREFIX + secrets.token_urlsafe(32)
-        if await self._ex.fetchval(_SET_KEY, as_uuid(id), api_key_digest(key)) is None:
-            raise NotFoundError("user", id)
+        updated = await self._ex.fetchval(_SET_KEY, as_uuid(id), api_key_digest(key))
+        found(updated, "user", id)
         return key
