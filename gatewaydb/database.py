@@ -227,10 +227,8 @@ class Database(GatewayAPI):
         self._url = url
         self._overrides = settings
         # Check what can be checked now; a missing URL waits for connect().
-        probe_url = url if url is not None else "postgresql://localhost/probe"
-        self._settings: Settings | None = Settings.from_url(probe_url, **settings)
-        if url is None:
-            self._settings = None
+        Settings.check_overrides(**settings)
+        self._settings = Settings.from_url(url, **settings) if url is not None else None
         self._state = _State.NEW
         self._pool: asyncpg.Pool | None = None
         self._executor: PoolExecutor | None = None

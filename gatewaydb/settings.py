@@ -114,17 +114,27 @@ class Settings:
         ours: dict[str, Any] = {}
         passthrough: list[tuple[str, str]] = []
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            (ours.__setitem__(key, value) if key in _PARSERS else passthrough.append((key, value)))
-        unknown = set(overrides) - set(_PARSERS)
-        if unknown:
-            raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        ours.update(overrides)
-        values = {key: _PARSERS[key](key, raw) for key, raw in ours.items()}
+            if key in _PARSERS:
+                ours[key] = value
+            else:
+                passthrough.append((key, value))
+        _refuse_unknown(overrides)
+        values = _parsed({**ours, **overrides})
         dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(passthrough), ""))
         settings = cls(dsn=dsn, **values)
         if settings.min_connections > settings.connection_limit:
             settings = replace(settings, min_connections=settings.connection_limit)
         return settings
+
+    @staticmethod
+    def check_overrides(**overrides: Any) -> None:
+        """Validate keyword settings on their own, before any URL is known.
+
+        Raises:
+            ConfigurationError: an unknown or malformed setting.
+        """
+        _refuse_unknown(overrides)
+        _parsed(overrides)
 
     def public_dsn(self) -> str:
         """The DSN with any password masked, for logs and health output."""
@@ -137,6 +147,16 @@ class Settings:
     def as_dict(self) -> Mapping[str, Any]:
         """Every setting but the DSN, for ``health()`` and the CLI."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dsn"}
+
+
+def _refuse_unknown(overrides: Mapping[str, Any]) -> None:
+    unknown = set(overrides) - set(_PARSERS)
+    if unknown:
+        raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+
+
+def _parsed(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _PARSERS[key](key, value) for key, value in raw.items()}
 
 
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
