@@ -30,7 +30,7 @@ from typing import Any, Final
 
 import asyncpg
 
-from gatewaydb._paths import migrations_dir
+from gatewaydb.gateway._paths import migrations_dir
 
 from .dataset import GENERATOR_VERSION, PHASES, Chunk, Scale
 from .errors import BenchError

@@ -20,8 +20,8 @@ from typing import Any, Final
 import asyncpg
 from asyncpg import Record
 
-from gatewaydb._paths import sql_dir
-from gatewaydb.registry import Registry
+from gatewaydb.core.registry import Registry
+from gatewaydb.gateway._paths import sql_dir
 
 __all__ = ["POOL_SIZE", "Floor"]
 

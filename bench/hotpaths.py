@@ -19,7 +19,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from gatewaydb import Database
-from gatewaydb.domain.clips import _COPY_COLUMNS
+from gatewaydb.gateway.clips import _COPY_COLUMNS
 
 from .dataset import WINDOW_DAYS, WINDOW_START, Scale, api_key, bench_id
 from .floor import Floor

@@ -1,6 +1,6 @@
 """``python -m bench.mapping``: what each way of turning rows into models costs.
 
-The choice behind :mod:`gatewaydb.rows`, measured on one realistic result: a day of the
+The choice behind :mod:`gatewaydb.core.rows`, measured on one realistic result: a day of the
 "whale" campaign, ~1,100 conversion rows of 10 columns (uuid, enum, numeric, timestamptz, ...).
 Every option starts from the same prepared statement on the same connection and ends with the
 same validated ``list[Conversion]`` (checked once, up front); the options run interleaved, so
@@ -20,10 +20,10 @@ from typing import Any
 import asyncpg
 from pydantic import TypeAdapter
 
-from gatewaydb._paths import sql_dir
-from gatewaydb.models import Conversion, ConversionSource
-from gatewaydb.registry import Registry
-from gatewaydb.rows import RowMapper
+from gatewaydb.core.registry import Registry
+from gatewaydb.core.rows import RowMapper
+from gatewaydb.gateway._paths import sql_dir
+from gatewaydb.gateway.models import Conversion, ConversionSource
 
 from .server import bench_database
 

@@ -6,8 +6,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from gatewaydb.embedded import EmbeddedServer
-from gatewaydb.migrate import apply
+from gatewaydb.app.embedded import EmbeddedServer
+from gatewaydb.app.migrate import apply
 
 from .paths import BENCH_DATA_DIR
 

@@ -7,9 +7,9 @@ instance, configured from ``DATABASE_URL`` when it connects (the seed's ``import
 
 from __future__ import annotations
 
-from . import errors, models
-from .database import Database, DatabaseStats, Transaction
-from .errors import (
+from .core import errors
+from .core.database import Database, DatabaseStats, Transaction
+from .core.errors import (
     ConflictError,
     DatabaseError,
     DatabaseUnavailableError,
@@ -22,7 +22,8 @@ from .errors import (
     SchemaMismatchError,
     TransactionConflictError,
 )
-from .settings import Settings
+from .core.settings import Settings
+from .gateway import models
 
 __all__ = [
     "ConflictError",

@@ -3,7 +3,7 @@ fresh database cloned from it for every test that asks.
 
 The server is ``$PGTEST_HOST`` when set (``PGTEST_PORT`` default 5432, ``PGTEST_USER`` default
 postgres, ``PGTEST_PASSWORD`` optional), else an embedded server started for the session in a
-throwaway folder (``gatewaydb.embedded.temporary_server``).
+throwaway folder (``gatewaydb.app.embedded.temporary_server``).
 
 Fixtures:
 
@@ -54,9 +54,10 @@ from pytest_postgresql import factories
 from pytest_postgresql.executors import NoopExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from gatewaydb import Database, migrate
-from gatewaydb.embedded import temporary_server
-from gatewaydb.models import Asset, Campaign, Clip, User
+from gatewaydb import Database
+from gatewaydb.app import migrate
+from gatewaydb.app.embedded import temporary_server
+from gatewaydb.gateway.models import Asset, Campaign, Clip, User
 
 
 def _url_for(*, host: str, port: int | str, user: str, password: str | None,

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from gatewaydb import Database, InvalidInputError
-from gatewaydb.models import Campaign
+from gatewaydb.gateway.models import Campaign
 
 # Test-only SQL, fixed strings: the table is looked up here, never formatted into a query.
 _COUNT_SQL: dict[str, str] = {

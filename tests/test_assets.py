@@ -16,7 +16,7 @@ from helpers import (
 )
 
 from gatewaydb import Database, InvalidInputError, NotFoundError
-from gatewaydb.models import (
+from gatewaydb.gateway.models import (
     Asset,
     AssetOwner,
     AssetStatus,

@@ -12,7 +12,7 @@ import pytest
 from helpers import assert_aware, count_rows, expect_invalid
 
 from gatewaydb import ConflictError, Database, ForeignKeyError, InvalidInputError, NotFoundError
-from gatewaydb.models import (
+from gatewaydb.gateway.models import (
     Campaign,
     CampaignMetrics,
     CampaignObjective,

@@ -20,11 +20,12 @@ import anyio
 import psycopg
 import pytest
 
-from gatewaydb import Database, migrate
-from gatewaydb.cli import main
-from gatewaydb.demo import STEPS
-from gatewaydb.models import AssetStatus, CampaignStatus, ExperimentStatus
-from gatewaydb.seed import ENTERPRISE_EMAIL, MODELS, seed_users
+from gatewaydb import Database
+from gatewaydb.app import migrate
+from gatewaydb.app.cli import main
+from gatewaydb.app.demo import STEPS
+from gatewaydb.app.seed import ENTERPRISE_EMAIL, MODELS, seed_users
+from gatewaydb.gateway.models import AssetStatus, CampaignStatus, ExperimentStatus
 
 # Nothing listens on port 1; connect_timeout keeps the test short on a filtering firewall.
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/gateway?connect_timeout=2"
@@ -316,7 +317,7 @@ def test_database_url_from_the_environment(capsys: pytest.CaptureFixture[str],
 def test_console_script_exit_status_and_stderr() -> None:
     """The real process: exit status 1 and one line on stderr, no traceback."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    done = subprocess.run([sys.executable, "-m", "gatewaydb.cli", "status", "--database-url",
+    done = subprocess.run([sys.executable, "-m", "gatewaydb.app.cli", "status", "--database-url",
                            UNREACHABLE], capture_output=True, text=True, env=env, timeout=60,
                           check=False)
     assert done.returncode == 1

@@ -16,9 +16,9 @@ from helpers import (
 )
 
 from gatewaydb import Database, InvalidInputError, NotFoundError, Transaction
-from gatewaydb._paths import sql_dir
-from gatewaydb.models import Asset, Clip, ClipScoring, ClipStatus, NewClip
-from gatewaydb.registry import Registry
+from gatewaydb.core.registry import Registry
+from gatewaydb.gateway._paths import sql_dir
+from gatewaydb.gateway.models import Asset, Clip, ClipScoring, ClipStatus, NewClip
 
 pytestmark = pytest.mark.anyio
 

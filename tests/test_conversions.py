@@ -13,7 +13,7 @@ import pytest
 from helpers import assert_aware, count_rows, expect_invalid, no_live_campaign
 
 from gatewaydb import Database, ForeignKeyError, InvalidInputError, NotFoundError
-from gatewaydb.models import (
+from gatewaydb.gateway.models import (
     Campaign,
     Clip,
     Conversion,

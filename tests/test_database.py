@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from gatewaydb import Database, DatabaseUnavailableError, PoolTimeoutError
-from gatewaydb.errors import InterfaceError
+from gatewaydb.core.errors import InterfaceError
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +109,7 @@ async def test_queries_are_logged_with_name_and_duration_never_secrets(
     assert "get_user_by_email" in text
     assert "'logs@example.com'" in text  # parameters shown when enabled...
     assert "secret-key-123" not in text  # ...but never a key
-    from gatewaydb.domain.users import api_key_digest
+    from gatewaydb.gateway.users import api_key_digest
 
     digest = api_key_digest("secret-key-123")
     assert digest.hex() not in text

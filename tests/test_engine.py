@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from gatewaydb import ConflictError, Database, PoolTimeoutError, QueryCanceledError
-from gatewaydb.errors import DatabaseError
+from gatewaydb.core.errors import DatabaseError
 
 pytestmark = pytest.mark.anyio
 

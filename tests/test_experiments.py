@@ -11,7 +11,7 @@ import pytest
 from helpers import assert_aware, count_rows, expect_invalid, no_live_campaign
 
 from gatewaydb import ConflictError, Database, InvalidInputError, NotFoundError
-from gatewaydb.models import Campaign, Experiment, ExperimentStatus, NewExperiment, Variant
+from gatewaydb.gateway.models import Campaign, Experiment, ExperimentStatus, NewExperiment, Variant
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["gatewaydb", "gatewaydb.errors", "gatewaydb.models"])
+@pytest.mark.parametrize(
+    "module", ["gatewaydb", "gatewaydb.core.errors", "gatewaydb.gateway.models"])
 def test_all_is_sorted_and_every_name_exists(module: str) -> None:
     mod = importlib.import_module(module)
     names = list(mod.__all__)

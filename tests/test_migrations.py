@@ -1,4 +1,4 @@
-"""The migrations apply, roll back to nothing and apply again; gatewaydb.migrate and the yoyo
+"""The migrations apply, roll back to nothing and apply again; gatewaydb.app.migrate and the yoyo
 CLI agree on what is applied."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gatewaydb import migrate
-from gatewaydb._paths import migrations_dir
-from gatewaydb.errors import ConfigurationError, DatabaseUnavailableError, InvalidInputError
+from gatewaydb.app import migrate
+from gatewaydb.core.errors import ConfigurationError, DatabaseUnavailableError, InvalidInputError
+from gatewaydb.gateway._paths import migrations_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Every migration file; the numeric prefixes put them in dependency order.

@@ -9,7 +9,7 @@ import pytest
 from helpers import assert_aware, count_rows, expect_invalid
 
 from gatewaydb import Database, NotFoundError
-from gatewaydb.models import Clip, NewPrediction, Prediction, PredictionActuals
+from gatewaydb.gateway.models import Clip, NewPrediction, Prediction, PredictionActuals
 
 pytestmark = pytest.mark.anyio
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gatewaydb._paths import sql_dir
-from gatewaydb.errors import SQLRegistryError
-from gatewaydb.query import declared
-from gatewaydb.registry import Registry, parse_sql
+from gatewaydb.core.errors import SQLRegistryError
+from gatewaydb.core.query import declared
+from gatewaydb.core.registry import Registry, parse_sql
+from gatewaydb.gateway._paths import sql_dir
 
 GOOD = """\
 -- A file-level comment before the first statement is fine.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatewaydb import Database, Settings
-from gatewaydb.errors import ConfigurationError
+from gatewaydb.core.errors import ConfigurationError
 
 
 def test_defaults_follow_the_seed() -> None:

@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from gatewaydb import Database, Transaction, TransactionConflictError
-from gatewaydb.errors import DatabaseError, InterfaceError
+from gatewaydb.core.errors import DatabaseError, InterfaceError
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ import pytest
 from helpers import assert_aware, count_rows, expect_invalid
 
 from gatewaydb import ConflictError, Database, NotFoundError
-from gatewaydb.domain.users import api_key_digest
-from gatewaydb.models import NewUser, Role, User
+from gatewaydb.gateway.models import NewUser, Role, User
+from gatewaydb.gateway.users import api_key_digest
 
 pytestmark = pytest.mark.anyio
 

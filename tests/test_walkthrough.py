@@ -2,7 +2,7 @@
 campaign → metrics → experiment → winner → prediction → actuals → conversions → date range →
 transaction → aggregates → soft delete.
 
-The steps are the demo's own (:data:`gatewaydb.demo.STEPS`), so what ``make demo`` shows is
+The steps are the demo's own (:data:`gatewaydb.app.demo.STEPS`), so what ``make demo`` shows is
 what is tested; after each step, a check here reads the database back through the public
 API and asserts what the seed document promises (and a little more).
 """
@@ -16,8 +16,8 @@ from decimal import Decimal
 import pytest
 
 from gatewaydb import ConflictError, Database
-from gatewaydb.demo import STEPS, Outcome, Walkthrough, walk
-from gatewaydb.models import AssetStatus, CampaignStatus, ClipStatus, ExperimentStatus, Role
+from gatewaydb.app.demo import STEPS, Outcome, Walkthrough, walk
+from gatewaydb.gateway.models import AssetStatus, CampaignStatus, ClipStatus, ExperimentStatus, Role
 
 pytestmark = pytest.mark.anyio
 

@@ -15,10 +15,10 @@ import math
 from typing import Any
 from uuid import UUID
 
-from ..errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from ..models import Experiment, ExperimentStatus, NewExperiment, Variant
-from ..query import row, rows
+from ..core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from ..core.query import row, rows
 from ._base import DomainAPI, as_uuid, found, validate
+from .models import Experiment, ExperimentStatus, NewExperiment, Variant
 
 __all__ = ["ExperimentsAPI"]
 

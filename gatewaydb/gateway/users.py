@@ -12,9 +12,9 @@ import secrets
 from typing import Any
 from uuid import UUID
 
-from ..models import NewUser, Role, User, UserUpdate
-from ..query import row, rows, value
+from ..core.query import row, rows, value
 from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
+from .models import NewUser, Role, User, UserUpdate
 
 __all__ = ["UsersAPI", "api_key_digest"]
 

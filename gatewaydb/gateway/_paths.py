@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# gatewaydb/, two levels up from gatewaydb/gateway/_paths.py.
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _resource_dir(name: str) -> Path:

@@ -16,9 +16,9 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel
 
+from ..gateway.models import PG_ENUMS
 from ._types import Shape, pg_accepts, shape_of
 from .errors import SchemaMismatchError, SchemaProblem
-from .models import PG_ENUMS
 from .query import Query, Returns, rows
 from .registry import Registry
 

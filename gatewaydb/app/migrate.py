@@ -1,9 +1,9 @@
 """Schema migrations: a thin, typed layer over yoyo's Python API.
 
 The migrations are ``migrations/<id>.sql`` with ``<id>.rollback.sql`` (see
-:func:`gatewaydb._paths.migrations_dir`); yoyo records what it applied in ``_yoyo_migration``
-and serialises concurrent runs through its ``yoyo_lock`` row (10 s timeout; a crashed run
-needs ``yoyo break-lock``).
+:func:`gatewaydb.gateway._paths.migrations_dir`); yoyo records what it applied in
+``_yoyo_migration`` and serialises concurrent runs through its ``yoyo_lock`` row (10 s
+timeout; a crashed run needs ``yoyo break-lock``).
 
 Every function takes any gatewaydb database URL (see :func:`yoyo_url`), opens its own
 psycopg 3 connection and blocks: async callers run them in a worker thread, e.g.
@@ -32,15 +32,15 @@ from yoyo.exceptions import (  # type: ignore[import-untyped]
 )
 from yoyo.migrations import descendants, topological_sort  # type: ignore[import-untyped]
 
-from ._paths import migrations_dir
-from .errors import (
+from ..core.errors import (
     ConfigurationError,
     DatabaseError,
     DatabaseUnavailableError,
     FieldError,
     InvalidInputError,
 )
-from .settings import Settings
+from ..core.settings import Settings
+from ..gateway._paths import migrations_dir
 
 __all__ = [
     "MigrationStatus",

@@ -23,8 +23,11 @@ from typing import Any
 
 import anyio
 
+from ..core.database import Database
+from ..core.errors import GatewayDBError, SchemaMismatchError
+from ..gateway.models import HealthReport
 from . import migrate
-from ._cli_output import (
+from ._output import (
     Progress,
     Table,
     format_duration,
@@ -33,11 +36,8 @@ from ._cli_output import (
     one_line,
     table_lines,
 )
-from ._cli_server import add_server_parser
-from ._cli_target import CommandError, open_target
-from .database import Database
-from .errors import GatewayDBError, SchemaMismatchError
-from .models import HealthReport
+from ._server import add_server_parser
+from ._target import CommandError, open_target
 
 __all__ = ["CommandError", "main"]
 
@@ -138,7 +138,7 @@ def _cmd_seed(args: argparse.Namespace) -> int:
 
 
 async def _check(url: str) -> int:
-    from .query import declared
+    from ..core.query import declared
 
     async with Database(url, check_schema=False) as db:
         began = time.perf_counter()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ._cli_output import Progress
+from ._output import Progress
 
 __all__ = ["EMBEDDED_DATABASE", "CommandError", "Target", "open_target", "relative"]
 

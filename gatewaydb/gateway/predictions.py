@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from ..models import NewPrediction, Prediction, PredictionActuals
-from ..query import row, rows
+from ..core.query import row, rows
 from ._base import DomainAPI, as_uuid, found, validate, validate_page
+from .models import NewPrediction, Prediction, PredictionActuals
 
 __all__ = ["PredictionsAPI"]
 

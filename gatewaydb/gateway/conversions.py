@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ..errors import FieldError, InvalidInputError
-from ..models import Conversion, ConversionCursor, ConversionSource, NewConversion
-from ..query import row, rows
+from ..core.errors import FieldError, InvalidInputError
+from ..core.query import row, rows
 from ._base import DomainAPI, as_uuid, found, validate
+from .models import Conversion, ConversionCursor, ConversionSource, NewConversion
 
 __all__ = ["ConversionsAPI"]
 

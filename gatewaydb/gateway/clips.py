@@ -20,10 +20,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from ..errors import FieldError, InvalidInputError, NotFoundError
-from ..models import Clip, ClipScoring, ClipStatus, NewClip, Unit
-from ..query import row, rows, value
+from ..core.errors import FieldError, InvalidInputError, NotFoundError
+from ..core.query import row, rows, value
 from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, found, validate, validate_page
+from .models import Clip, ClipScoring, ClipStatus, NewClip, Unit
 
 __all__ = ["ClipsAPI"]
 

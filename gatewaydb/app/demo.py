@@ -25,20 +25,9 @@ from typing import Any, TextIO
 
 import anyio
 
-from . import migrate
-from ._cli_output import (
-    Progress,
-    Table,
-    format_duration,
-    format_value,
-    one_line,
-    step_line,
-    table_lines,
-)
-from ._cli_target import open_target, relative
-from .database import Database
-from .errors import ConflictError, GatewayDBError, InvalidInputError
-from .models import (
+from ..core.database import Database
+from ..core.errors import ConflictError, GatewayDBError, InvalidInputError
+from ..gateway.models import (
     Asset,
     AssetStatus,
     Campaign,
@@ -52,6 +41,17 @@ from .models import (
     Role,
     User,
 )
+from . import migrate
+from ._output import (
+    Progress,
+    Table,
+    format_duration,
+    format_value,
+    one_line,
+    step_line,
+    table_lines,
+)
+from ._target import open_target, relative
 from .seed import ENTERPRISE_EMAIL, MODELS, seed, seed_users
 
 __all__ = ["STEPS", "Outcome", "StepFailed", "StepResult", "Walkthrough", "run_demo", "walk"]

@@ -20,10 +20,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import FieldError, InvalidInputError
-from ..models import Asset, AssetStatus, AssetWithClips, NewAsset, Unit
-from ..query import row, rows, value
+from ..core.errors import FieldError, InvalidInputError
+from ..core.query import row, rows, value
 from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
+from .models import Asset, AssetStatus, AssetWithClips, NewAsset, Unit
 
 __all__ = ["AssetsAPI"]
 

@@ -94,5 +94,5 @@ def command(name: str, *params: Any, redact: bool = False) -> Query[None]:
 
 
 def declared() -> dict[str, Query[Any]]:
-    """Every declaration made so far (importing :mod:`gatewaydb.domain` makes them all)."""
+    """Every declaration made so far (importing :mod:`gatewaydb.gateway.api` makes them all)."""
     return dict(_DECLARED)

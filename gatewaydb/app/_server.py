@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._cli_output import Progress, format_duration
-from ._cli_target import EMBEDDED_DATABASE, CommandError, relative
+from ._output import Progress, format_duration
+from ._target import EMBEDDED_DATABASE, CommandError, relative
 
 __all__ = ["add_server_parser"]
 

@@ -28,9 +28,10 @@ import anyio
 import asyncpg
 import orjson
 
-from ._paths import sql_dir
+from ..gateway._paths import sql_dir
+from ..gateway.api import GatewayAPI
+from ..gateway.models import HealthReport, PoolStatus
 from .contract import check_contract
-from .domain import GatewayAPI
 from .engine import ConnectionExecutor, Engine, Executor, PooledConnection, PoolExecutor
 from .errors import (
     ConfigurationError,
@@ -40,7 +41,6 @@ from .errors import (
     TransactionConflictError,
     translate_error,
 )
-from .models import HealthReport, PoolStatus
 from .query import declared, value
 from .registry import Registry
 from .settings import Settings
@@ -482,6 +482,6 @@ class Database(GatewayAPI):
 
 
 def _pending_migrations(dsn: str) -> list[str]:
-    from .migrate import pending
+    from ..app.migrate import pending
 
     return list(pending(dsn))

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from ..engine import Executor
-from ..errors import FieldError, InvalidInputError, NotFoundError
-from ..query import Query
+from ..core.engine import Executor
+from ..core.errors import FieldError, InvalidInputError, NotFoundError
+from ..core.query import Query
 
 __all__ = ["DomainAPI", "as_enum", "as_uuid", "found", "validate", "validate_page"]
 

@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import cast
 from urllib.parse import quote, urlencode
 
-from .errors import ConfigurationError, DatabaseError, DatabaseUnavailableError, InterfaceError
+from ..core.errors import (
+    ConfigurationError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    InterfaceError,
+)
 
 __all__ = ["EmbeddedServer", "default_data_dir", "temporary_server"]
 

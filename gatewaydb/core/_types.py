@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from .models import PG_ENUMS
+from ..gateway.models import PG_ENUMS
 
 __all__ = ["Shape", "pg_accepts", "shape_of"]
 

@@ -30,9 +30,9 @@ from uuid import UUID
 
 import anyio
 
-from .database import Database, Transaction
-from .errors import ConflictError
-from .models import (
+from ..core.database import Database, Transaction
+from ..core.errors import ConflictError
+from ..gateway.models import (
     AssetStatus,
     CampaignObjective,
     CampaignStatus,

@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ..errors import FieldError, InvalidInputError
-from ..models import (
+from ..core.errors import FieldError, InvalidInputError
+from ..core.query import row, rows, value
+from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
+from .models import (
     Campaign,
     CampaignMetrics,
     CampaignObjective,
@@ -23,8 +25,6 @@ from ..models import (
     MetricsDelta,
     NewCampaign,
 )
-from ..query import row, rows, value
-from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
 
 __all__ = ["CampaignsAPI"]
 
