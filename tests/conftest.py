@@ -59,6 +59,9 @@ from gatewaydb.app import migrate
 from gatewaydb.app.embedded import temporary_server
 from gatewaydb.gateway.models import Asset, Campaign, Clip, User
 
+# Fixtures with several servers (a primary with a standby, PgBouncer).
+pytest_plugins = ["servers"]
+
 
 def _url_for(*, host: str, port: int | str, user: str, password: str | None,
                      dbname: str) -> str:

@@ -225,6 +225,16 @@ _BY_CLASS: dict[str, type[GatewayDBError]] = {
 }
 
 
+# gatewaydb never PREPAREs or DEALLOCATEs by name itself: a named statement that vanished
+# (26000) or that another client already made (42P05) means the connection's server-side
+# session changes under it, as behind PgBouncer's transaction or statement pooling.
+_STATEMENTS_VANISHED = frozenset({"26000", "42P05"})
+_POOLER_HINT = (
+    "{} failed: this connection's prepared statements changed under it, which happens "
+    "behind a connection pooler in transaction mode (PgBouncer pool_mode=transaction); "
+    "set statement_cache=false (URL ?statement_cache=false) to use unnamed statements")
+
+
 def _field_of(constraint: str | None, column: str | None) -> str:
     if column:
         return column
@@ -246,6 +256,8 @@ def translate_error(exc: BaseException, statement: str | None = None) -> Gateway
             "a schema change invalidated a prepared statement inside a transaction; "
             "run the transaction again", sqlstate=exc.sqlstate, statement=statement)
     if isinstance(exc, asyncpg.PostgresError):
+        if exc.sqlstate in _STATEMENTS_VANISHED:
+            return ConfigurationError(_POOLER_HINT.format(statement or "a statement"))
         return _translate_postgres(exc, statement)
     if isinstance(exc, asyncpg.InterfaceError | OSError | ConnectionError):
         return DatabaseUnavailableError(f"database connection failed: {exc}", statement=statement)
