@@ -261,6 +261,11 @@ def translate_error(exc: BaseException, statement: str | None = None) -> Gateway
         return _translate_postgres(exc, statement)
     if isinstance(exc, asyncpg.InterfaceError | OSError | ConnectionError):
         return DatabaseUnavailableError(f"database connection failed: {exc}", statement=statement)
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        # asyncpg's protocol lost track of the connection's state: what a server shutting
+        # down under a running statement produces (failover). The connection is unusable
+        # and the pool replaces it; the call's outcome is unknown, like a lost connection.
+        return DatabaseUnavailableError(f"database connection broke: {exc}", statement=statement)
     return DatabaseError(f"{type(exc).__name__}: {exc}", statement=statement)
 
 
