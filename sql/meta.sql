@@ -17,3 +17,19 @@ SELECT 1;
 -- name: meta_server_version
 -- The server's version string for health().
 SELECT current_setting('server_version');
+
+-- name: meta_wal_lsn
+-- Read-your-writes: the primary's WAL insert position (bytes) after a write; a replica that
+-- has replayed this far holds the write.
+SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint;
+
+-- name: meta_replica_status
+-- Read routing: whether the server is still a standby, how far it has replayed (bytes) and
+-- how old its data is (seconds; 0 when it has replayed everything it received, NULL on a
+-- primary). The age is conservative: after an idle spell, the first commit waiting to be
+-- replayed counts from the last one replayed.
+SELECT pg_is_in_recovery() AS in_recovery,
+       (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS replay_lsn,
+       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
+       END AS lag;

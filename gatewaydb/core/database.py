@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import perf_counter
 from types import TracebackType
 from typing import Any, ClassVar, Literal, Self, TypeVar, overload
@@ -30,7 +31,7 @@ import orjson
 
 from ..gateway._paths import sql_dir
 from ..gateway.api import GatewayAPI
-from ..gateway.models import HealthReport, PoolStatus
+from ..gateway.models import HealthReport, PoolStatus, ServerStatus
 from .contract import check_contract
 from .engine import ConnectionExecutor, Engine, Executor, PooledConnection, PoolExecutor
 from .errors import (
@@ -43,6 +44,7 @@ from .errors import (
 )
 from .query import declared, value
 from .registry import Registry
+from .routing import Router, RoutingExecutor, Server, pool_status
 from .settings import Settings
 from .stats import StatementStats
 
@@ -55,6 +57,7 @@ log = logging.getLogger("gatewaydb")
 
 _PING = value("meta_ping", int)
 _SERVER_VERSION = value("meta_server_version", str)
+REPLICA_URLS_ENV = "DATABASE_REPLICA_URLS"
 
 
 class _State(enum.Enum):
@@ -69,6 +72,8 @@ class DatabaseStats:
 
     statements: dict[str, StatementStats]
     pool: PoolStatus | None
+    #: Every server with its pool, when read replicas are configured.
+    servers: list[ServerStatus] = field(default_factory=list)
 
 
 def _load_registry() -> tuple[Registry, dict[str, Any]]:
@@ -192,6 +197,8 @@ class _TransactionBlock:
             else:
                 await self._native.rollback()
             clean = True
+            if exc_type is None and not self._readonly:
+                await self._db._wrote()
         except Exception as failure:
             if exc_type is None:
                 raise translate_error(failure) from failure
@@ -215,6 +222,11 @@ class Database(GatewayAPI):
         url: ``postgresql://`` URL; pool settings may ride in its query string
             (``?connection_limit=20&pool_timeout=30``). None reads ``$DATABASE_URL`` when
             :meth:`connect` runs, so a module-level instance can exist before configuration.
+        replicas: URLs of streaming read replicas (one pool each, sized by the same
+            settings). Read-only calls outside transactions go to a usable one, with
+            read-your-writes (see :mod:`gatewaydb.core.routing`). None: with ``url`` None,
+            ``$DATABASE_REPLICA_URLS`` (comma-separated) when :meth:`connect` runs; else none.
+        max_replica_lag: seconds a replica may be behind and still serve reads.
         **settings: overrides for any setting in :mod:`gatewaydb.settings`.
 
     Raises:
@@ -223,8 +235,18 @@ class Database(GatewayAPI):
 
     _instance: ClassVar[Database | None] = None
 
-    def __init__(self, url: str | None = None, **settings: Any) -> None:
+    def __init__(self, url: str | None = None, *, replicas: Sequence[str] | None = None,
+                 max_replica_lag: float = 5.0, **settings: Any) -> None:
         self._url = url
+        if isinstance(replicas, str):
+            raise ConfigurationError("replicas must be a list of URLs, not one string")
+        self._replica_urls = list(replicas) if replicas is not None else None
+        if not max_replica_lag > 0:
+            raise ConfigurationError(f"max_replica_lag must be > 0 seconds, got "
+                                     f"{max_replica_lag!r}")
+        self._max_replica_lag = float(max_replica_lag)
+        self._router: Router | None = None
+        self._reader: RoutingExecutor | None = None
         self._overrides = settings
         # Check what can be checked now; a missing URL waits for connect().
         Settings.check_overrides(**settings)
@@ -277,19 +299,49 @@ class Database(GatewayAPI):
             except BaseException:
                 pool.terminate()
                 raise
-            self._pool = pool
-            self._executor = PoolExecutor(Engine(registry, queries, settings), pool)
+            executor = PoolExecutor(Engine(registry, queries, settings), pool)
+            try:
+                await self._connect_replicas(executor, pool, len(queries))
+            except BaseException:
+                pool.terminate()
+                raise
+            self._pool, self._executor = pool, executor
             self._state = _State.OPEN
             log.info("connected to %s", settings.public_dsn())
 
-    async def _create_pool(self, settings: Settings, statements: int) -> asyncpg.Pool:
+    def _replica_list(self) -> list[str]:
+        if self._replica_urls is not None:
+            return self._replica_urls
+        if self._url is not None:
+            return []
+        return [u.strip() for u in os.environ.get(REPLICA_URLS_ENV, "").split(",") if u.strip()]
+
+    async def _connect_replicas(self, executor: PoolExecutor, pool: asyncpg.Pool,
+                                statements: int) -> None:
+        urls = self._replica_list()
+        if not urls:
+            return
+
+        async def replica_pool(url: str) -> tuple[str, asyncpg.Pool]:
+            settings = Settings.from_url(url, **self._overrides)
+            # A replica that is down now is not an error: reads go elsewhere until it
+            # answers. Its pool opens no connection up front, so creating it never fails.
+            return settings.public_dsn(), await self._create_pool(settings, statements,
+                                                                  min_size=0)
+
+        primary = Server("primary", "primary", self.settings.public_dsn(), pool, executor)
+        self._router = await Router.open(primary, urls, self._max_replica_lag, replica_pool)
+        self._reader = RoutingExecutor(self._router)
+
+    async def _create_pool(self, settings: Settings, statements: int,
+                           min_size: int | None = None) -> asyncpg.Pool:
         server_settings = {"application_name": settings.application_name}
         if settings.statement_timeout is not None:
             server_settings["statement_timeout"] = str(int(settings.statement_timeout * 1000))
         try:
             pool = await asyncpg.create_pool(
                 settings.dsn,
-                min_size=settings.min_connections,
+                min_size=settings.min_connections if min_size is None else min_size,
                 max_size=settings.connection_limit,
                 timeout=settings.connect_timeout,
                 statement_cache_size=max(100, 2 * statements) if settings.statement_cache else 0,
@@ -312,23 +364,29 @@ class Database(GatewayAPI):
         connections are terminated.
         """
         async with self._lock:
-            pool, executor = self._pool, self._executor
-            self._pool, self._executor = None, None
+            pool, executor, router = self._pool, self._executor, self._router
+            self._pool, self._executor, self._router, self._reader = None, None, None, None
             if self._state is _State.OPEN:
                 self._state = _State.CLOSED
             if pool is None:
                 return
             try:
                 with anyio.move_on_after(timeout) as waited:
+                    if router is not None:
+                        await router.close()
                     if executor is not None:
                         await executor.drain()
                     await pool.close()
             except BaseException:
                 pool.terminate()
+                if router is not None:
+                    router.terminate()
                 raise
             if waited.cancelled_caught:
                 log.warning("connections still busy after %gs; terminated them", timeout)
                 pool.terminate()
+                if router is not None:
+                    router.terminate()
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -348,7 +406,15 @@ class Database(GatewayAPI):
 
     @property
     def _ex(self) -> Executor:
+        if self._reader is not None:
+            return self._reader
         return self._pool_executor()
+
+    async def _wrote(self) -> None:
+        """After a write outside the routed calls (a transaction, raw access): remember the
+        primary's WAL position for this task's read-your-writes."""
+        if self._router is not None:
+            await self._router.wrote()
 
     async def _release(self, conn: PooledConnection, *, clean: bool) -> None:
         if self._executor is not None:
@@ -379,6 +445,22 @@ class Database(GatewayAPI):
                     clean = True
             finally:
                 await self._release(conn, clean=clean)
+        await self._wrote()  # raw SQL may have written
+
+    @asynccontextmanager
+    async def primary(self) -> AsyncIterator[None]:
+        """Send every call in the block (in this task) to the primary, replicas or not.
+
+        Example::
+
+            async with db.primary():
+                user = await db.get_user_by_id(user_id)   # never from a replica
+        """
+        if self._router is None:
+            yield
+            return
+        with self._router.pinned():
+            yield
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
@@ -465,20 +547,22 @@ class Database(GatewayAPI):
                                 pool=self._pool_status(), pending_migrations=None,
                                 error=str(exc).splitlines()[0])
         return HealthReport(ok=True, server_version=version, latency_ms=round(latency, 3),
-                            pool=self._pool_status(), pending_migrations=pending)
+                            pool=self._pool_status(), pending_migrations=pending,
+                            servers=self._servers())
 
     def _pool_status(self) -> PoolStatus | None:
-        pool = self._pool
-        if pool is None:
+        if self._pool is None or self._executor is None:
             return None
-        size = pool.get_size()
-        idle = self._executor.idle_count if self._executor else pool.get_idle_size()
-        return PoolStatus(size=size, in_use=size - idle, idle=idle, max_size=pool.get_max_size())
+        return pool_status(self._pool, self._executor)
 
     def stats(self) -> DatabaseStats:
         """Per-statement counts, errors and latency percentiles, and the pool's state."""
         statements = self._executor.engine.stats.snapshot() if self._executor else {}
-        return DatabaseStats(statements=statements, pool=self._pool_status())
+        return DatabaseStats(statements=statements, pool=self._pool_status(),
+                             servers=self._servers())
+
+    def _servers(self) -> list[ServerStatus]:
+        return self._router.status() if self._router is not None else []
 
 
 def _pending_migrations(dsn: str) -> list[str]:

@@ -22,13 +22,15 @@ from pydantic_core import ErrorDetails
 
 from ..core.errors import FieldError, InvalidInputError, NotFoundError
 from ..core.query import row, rows, value
+from ..core.routing import on_primary
 from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, found, validate, validate_page
 from .models import Clip, ClipScoring, ClipStatus, NewClip, Unit
 
 __all__ = ["ClipsAPI"]
 
 _CREATE = row("create_clip", Clip, UUID, float, float, float, dict[str, Any], bool, bool)
-_LIVE_ASSETS = value("live_asset_ids", list[UUID], list[UUID])
+# Guards the COPY: it must see the primary's data, never a replica's older copy.
+_LIVE_ASSETS = on_primary(value("live_asset_ids", list[UUID], list[UUID]))
 _BY_ID = row("get_clip_by_id", Clip, UUID)
 _SCORE = row("update_clip_scoring", Clip, UUID, float, float | None, float | None, int | None,
              ClipStatus)

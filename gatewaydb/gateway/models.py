@@ -57,6 +57,7 @@ __all__ = [
     "Prediction",
     "PredictionActuals",
     "Role",
+    "ServerStatus",
     "User",
     "UserUpdate",
     "Variant",
@@ -515,8 +516,32 @@ class PoolStatus(_Row):
     max_size: int
 
 
+class ServerStatus(_Row):
+    """One server of a database with read replicas, as its router last saw it.
+
+    ``state`` is ``up``, ``lagging`` (further behind than ``max_replica_lag``), ``down`` (did
+    not answer) or ``not a standby`` (promoted); the primary is always ``up`` here.
+    ``lag_seconds`` is the replica's replay lag (None for the primary or when unknown);
+    ``reads`` counts the calls it served, ``retried`` the reads that failed on it for a
+    connection reason and ran on another server.
+    """
+
+    name: str
+    role: str
+    dsn: str
+    state: str
+    lag_seconds: float | None
+    reads: int
+    retried: int
+    pool: PoolStatus
+    error: str | None = None
+
+
 class HealthReport(_Row):
-    """What ``Database.health()`` found; ``ok`` is False when the server did not answer."""
+    """What ``Database.health()`` found; ``ok`` is False when the server did not answer.
+
+    ``servers`` lists every server when read replicas are configured (else it is empty).
+    """
 
     ok: bool
     server_version: str | None
@@ -524,3 +549,4 @@ class HealthReport(_Row):
     pool: PoolStatus | None
     pending_migrations: list[str] | None
     error: str | None = None
+    servers: list[ServerStatus] = []

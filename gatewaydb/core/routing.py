@@ -1,0 +1,333 @@
+"""Read replicas: read-only calls outside transactions go to a usable replica.
+
+:class:`Router` holds one :class:`Server` (its own asyncpg pool and
+:class:`~gatewaydb.core.engine.PoolExecutor`) per server; :class:`RoutingExecutor` is the
+executor :class:`~gatewaydb.Database` uses for its own calls when replicas are configured.
+Transactions, ``acquire()`` and every statement that writes use the primary.
+
+Read-your-writes, by WAL position: after each write through the database, the task records
+the primary's WAL insert position (``meta_wal_lsn``, one round trip on the primary per
+write). A replica serves that task's reads only once it has replayed past that position, as
+last polled (``meta_replica_status``, every :data:`POLL_INTERVAL` seconds); until then the
+reads go to the primary. The position lives in a context variable, so it follows the task and
+the tasks it creates afterwards, and costs a read nothing. The poll also measures each
+replica's lag: one further behind than ``max_replica_lag`` seconds, or not answering, takes
+no reads until it recovers. A read that fails on a replica for a connection reason is run
+again on the next replica, then the primary.
+
+Whether a statement only reads is derived once, from its SQL (:func:`is_read_only`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import asyncpg
+from pydantic import BaseModel
+
+from ..gateway.models import PoolStatus, ServerStatus
+from .engine import Executor, PoolExecutor
+from .errors import ConfigurationError, DatabaseUnavailableError, PoolTimeoutError
+from .query import Query, row, value
+
+__all__ = ["POLL_INTERVAL", "Router", "RoutingExecutor", "Server", "is_read_only",
+           "on_primary", "pool_status"]
+
+log = logging.getLogger("gatewaydb.routing")
+T = TypeVar("T")
+
+#: Seconds between two looks at each replica's replay position and lag.
+POLL_INTERVAL = 0.1
+State = Literal["up", "lagging", "down", "not a standby"]
+
+
+class _ReplicaStatus(BaseModel):
+    in_recovery: bool
+    replay_lsn: int | None
+    lag: float | None
+
+
+_WAL_LSN = value("meta_wal_lsn", int)
+_REPLICA_STATUS = row("meta_replica_status", _ReplicaStatus)
+_PRIMARY_READS: set[str] = set()
+
+# A statement reads only when it starts as a query and names nothing that writes or locks.
+_QUERY_START = re.compile(r"\s*(select|with|values|table)\b", re.IGNORECASE)
+_WRITES = re.compile(
+    r"\b(insert|update|delete|merge|nextval|setval|set_config|pg_advisory\w*|lock|"
+    r"for\s+(no\s+key\s+)?update|for\s+(key\s+)?share|into)\b", re.IGNORECASE)
+_NOT_SQL = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", re.DOTALL)
+
+
+def is_read_only(sql: str) -> bool:
+    """Whether ``sql`` only reads: a SELECT/WITH/VALUES/TABLE with no data-modifying part,
+    row lock, sequence or advisory-lock call (comments, strings and quoted names ignored).
+
+    Conservative: a statement this cannot prove read-only runs on the primary. A read-only
+    looking one that writes after all fails on a replica with SQLSTATE 25006 and is then run
+    on the primary.
+    """
+    text = _NOT_SQL.sub(" ", sql)
+    return bool(_QUERY_START.match(text)) and not _WRITES.search(text)
+
+
+def on_primary(query: Query[T]) -> Query[T]:
+    """Mark a read that guards a write (an existence check before a COPY, say): it must see
+    the primary's current data, so it never goes to a replica. Returns ``query``."""
+    _PRIMARY_READS.add(query.name)
+    return query
+
+
+@dataclass(eq=False, slots=True)
+class Server:
+    """One server's pool and what the router knows about it."""
+
+    name: str
+    role: Literal["primary", "replica"]
+    dsn: str
+    pool: asyncpg.Pool
+    executor: PoolExecutor
+    state: State = "up"
+    lag: float | None = None
+    replay_lsn: int | None = None
+    reads: int = 0
+    retried: int = 0
+    error: str | None = None
+
+
+def pool_status(pool: asyncpg.Pool, executor: PoolExecutor) -> PoolStatus:
+    """A pool's size and use, counting the executor's free list as idle."""
+    size = pool.get_size()
+    idle = executor.idle_count
+    return PoolStatus(size=size, in_use=size - idle, idle=idle, max_size=pool.get_max_size())
+
+
+def _connection_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says the server could not serve (so another one may)."""
+    if isinstance(exc, DatabaseUnavailableError | PoolTimeoutError | OSError | TimeoutError |
+                  asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        code = exc.sqlstate or ""
+        # 08 connection, 53 resources, 57P0x shutdown / recovery, 25006 "read-only" (a read
+        # that writes after all), 40001 cancelled by recovery conflict on the standby.
+        return code[:2] in {"08", "53"} or code in {"57P01", "57P02", "57P03", "25006",
+                                                    "40001"}
+    return False
+
+
+@dataclass(eq=False)
+class Router:
+    """Which server runs each call; polls the replicas in the background."""
+
+    primary: Server
+    replicas: list[Server]
+    max_lag: float
+    sql: dict[str, str]
+    _rotation: Iterator[int] = field(default_factory=itertools.count)
+    _poller: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.max_lag > 0:
+            raise ConfigurationError(f"max_replica_lag must be > 0 seconds, got {self.max_lag}")
+        self._read_only = {name: is_read_only(text) and name not in _PRIMARY_READS
+                           for name, text in self.sql.items()}
+        # One variable per Router: two databases never share a task's write position.
+        self._written: ContextVar[int | None] = ContextVar(f"gatewaydb_wal_{id(self)}",
+                                                           default=None)
+        self._pinned: ContextVar[bool] = ContextVar(f"gatewaydb_pin_{id(self)}",
+                                                    default=False)
+
+    @classmethod
+    async def open(cls, primary: Server, urls: Sequence[str], max_lag: float,
+                   make_pool: Callable[[str], Awaitable[tuple[str, asyncpg.Pool]]]) -> Router:
+        """Open a pool per replica URL (``make_pool`` returns its public DSN and pool), look
+        at each replica once and start polling. Replicas share the primary's engine, so
+        ``stats()`` counts each statement once, wherever it ran."""
+        replicas: list[Server] = []
+        try:
+            for number, url in enumerate(urls, 1):
+                dsn, pool = await make_pool(url)
+                replicas.append(Server(f"replica{number}", "replica", dsn, pool,
+                                       PoolExecutor(primary.executor.engine, pool)))
+            router = cls(primary, replicas, max_lag, primary.executor.engine.sql)
+            await router.start()
+        except BaseException:
+            for replica in replicas:
+                replica.pool.terminate()
+            raise
+        return router
+
+    @property
+    def servers(self) -> list[Server]:
+        """The primary, then the replicas."""
+        return [self.primary, *self.replicas]
+
+    def status(self) -> list[ServerStatus]:
+        """Every server as :meth:`Database.health` and :meth:`Database.stats` report it."""
+        return [ServerStatus(name=s.name, role=s.role, dsn=s.dsn, state=s.state,
+                             lag_seconds=s.lag, reads=s.reads, retried=s.retried,
+                             pool=pool_status(s.pool, s.executor), error=s.error)
+                for s in self.servers]
+
+    async def start(self) -> None:
+        """Look at every replica once, then keep looking in a background task."""
+        await asyncio.gather(*(self._poll(r) for r in self.replicas))
+        self._poller = asyncio.create_task(self._poll_forever(), name="gatewaydb-replicas")
+
+    async def close(self) -> None:
+        """Stop polling and close the replicas' pools (the primary's belongs to Database)."""
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        for replica in self.replicas:
+            await replica.executor.drain()
+            await replica.pool.close()
+
+    def terminate(self) -> None:
+        """Stop polling and drop the replicas' connections at once."""
+        if self._poller is not None:
+            self._poller.cancel()
+        for replica in self.replicas:
+            replica.pool.terminate()
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_INTERVAL)
+            await asyncio.gather(*(self._poll(r) for r in self.replicas))
+
+    async def _poll(self, replica: Server) -> None:
+        try:
+            status = await replica.executor.fetchrow(_REPLICA_STATUS)
+        except Exception as exc:  # any failure: not usable until it answers again
+            self._set_state(replica, "down", str(exc).splitlines()[0] if str(exc) else
+                            type(exc).__name__)
+            return
+        assert status is not None
+        replica.lag, replica.replay_lsn = status.lag, status.replay_lsn
+        if not status.in_recovery:
+            self._set_state(replica, "not a standby", "promoted: no longer replays the primary")
+        elif status.lag is None or status.lag > self.max_lag:
+            self._set_state(replica, "lagging", f"{status.lag}s behind (max {self.max_lag}s)")
+        else:
+            self._set_state(replica, "up", None)
+
+    @staticmethod
+    def _set_state(replica: Server, state: State, error: str | None) -> None:
+        if replica.state != state:
+            log.log(logging.INFO if state == "up" else logging.WARNING,
+                    "replica %s: %s -> %s%s", replica.name, replica.state, state,
+                    f" ({error})" if error else "")
+        replica.state, replica.error = state, error
+
+    # -- decisions -----------------------------------------------------------------------
+
+    def is_read_only(self, query: Query[Any]) -> bool:
+        """Whether ``query`` only reads (and is not marked :func:`on_primary`)."""
+        return self._read_only.get(query.name, False)
+
+    def routes(self, query: Query[Any]) -> bool:
+        """Whether ``query`` may go to a replica in the current task."""
+        return self.is_read_only(query) and not self._pinned.get()
+
+    def readers(self) -> list[Server]:
+        """Servers to try for a read, in order: usable replicas (rotated), then the primary."""
+        needed = self._written.get()
+        usable = [r for r in self.replicas if r.state == "up" and (
+            needed is None or (r.replay_lsn is not None and r.replay_lsn >= needed))]
+        if len(usable) > 1:
+            start = next(self._rotation) % len(usable)
+            usable = usable[start:] + usable[:start]
+        return [*usable, self.primary]
+
+    async def wrote(self) -> None:
+        """Record, for this task, the primary's WAL position after a write it made."""
+        position = await self.primary.executor.fetchval(_WAL_LSN)
+        if position is not None and position > (self._written.get() or -1):
+            self._written.set(position)
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Every call in the block, in this task, goes to the primary."""
+        token = self._pinned.set(True)
+        try:
+            yield
+        finally:
+            self._pinned.reset(token)
+
+    async def read(self, run: Callable[[PoolExecutor], Awaitable[T]]) -> T:
+        """``run`` on the first reader that serves it; connection failures move on."""
+        *replicas, primary = self.readers()
+        for replica in replicas:
+            try:
+                result = await run(replica.executor)
+            except Exception as exc:
+                if not _connection_failure(exc):
+                    raise
+                replica.retried += 1
+                self._set_state(replica, "down", str(exc).splitlines()[0] if str(exc)
+                                else type(exc).__name__)
+                continue
+            replica.reads += 1
+            return result
+        result = await run(primary.executor)
+        primary.reads += 1
+        return result
+
+
+class RoutingExecutor(Executor):
+    """The executor of a database with replicas: reads routed, writes to the primary."""
+
+    __slots__ = ("_router",)
+
+    def __init__(self, router: Router) -> None:
+        super().__init__(router.primary.executor.engine)
+        self._router = router
+
+    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
+        router = self._router
+        if router.routes(query):
+            return await router.read(lambda ex: ex._run(query, args))
+        result = await router.primary.executor._run(query, args)
+        if router.is_read_only(query):
+            router.primary.reads += 1  # pinned by db.primary()
+        else:
+            await router.wrote()
+        return result
+
+    async def _copy(self, table: str, columns: Sequence[str],
+                    records: Iterable[Sequence[Any]]) -> str:
+        status = await self._router.primary.executor._copy(table, columns, records)
+        await self._router.wrote()
+        return status
+
+    async def iterate(self, query: Query[Any], *args: Any,
+                      chunk_size: int) -> AsyncIterator[list[Any]]:
+        router = self._router
+        servers = router.readers() if router.routes(query) else [router.primary]
+        for server in servers:
+            stream = server.executor.iterate(query, *args, chunk_size=chunk_size)
+            try:
+                first = await anext(stream)
+            except StopAsyncIteration:
+                server.reads += 1
+                return
+            except Exception as exc:
+                # Only before the first chunk: after it, the caller has rows of this server.
+                if server is servers[-1] or not _connection_failure(exc):
+                    raise
+                server.retried += 1
+                continue
+            server.reads += 1
+            yield first
+            async for chunk in stream:
+                yield chunk
+            return
