@@ -8,6 +8,7 @@ no reads and fails no call; ``db.primary()`` pins; health and stats list each se
 from __future__ import annotations
 
 import inspect
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import UUID
@@ -18,6 +19,7 @@ import pytest
 from servers import GATEWAY
 
 from gatewaydb import Database
+from gatewaydb.app.cli import main
 from gatewaydb.app.cluster import Cluster
 from gatewaydb.core.query import declared
 from gatewaydb.core.registry import Registry
@@ -256,3 +258,13 @@ async def test_a_replica_down_at_connect_is_no_error(standby_ready: Cluster) -> 
         assert _server(db, "replica").state == "down"
         assert await db.list_users(take=1) is not None
         assert _server(db, "primary").reads == 1
+
+
+def test_the_health_command_lists_every_server(standby_ready: Cluster,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_REPLICA_URLS", standby_ready.standbys[0].url(GATEWAY))
+    assert main(["health", "--database-url", standby_ready.primary.url(GATEWAY)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  primary\s+primary, up, lag -", out, re.MULTILINE), out
+    assert re.search(r"^  replica1\s+replica, up, lag \d", out, re.MULTILINE), out

@@ -25,6 +25,7 @@ import anyio
 
 from ..core.database import Database
 from ..core.errors import GatewayDBError, SchemaMismatchError
+from ..core.routing import replica_urls_from_env
 from ..gateway.models import HealthReport
 from . import migrate
 from ._output import (
@@ -165,7 +166,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 async def _health(url: str) -> HealthReport:
-    db = Database(url, check_schema=False)
+    db = Database(url, replicas=replica_urls_from_env(), check_schema=False)
     try:
         await db.connect()
     except GatewayDBError as exc:
@@ -196,6 +197,10 @@ def _cmd_health(args: argparse.Namespace) -> int:
     ]
     if report.error:
         rows.append(("error", report.error))
+    rows += [(f"  {s.name}", f"{s.role}, {s.state}, lag "
+              f"{'-' if s.lag_seconds is None else f'{s.lag_seconds:.3f} s'}, {s.reads} reads, "
+              f"pool {s.pool.size}/{s.pool.max_size}" + (f" ({s.error})" if s.error else ""))
+             for s in report.servers]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name.ljust(width)}  {format_value(value)}")

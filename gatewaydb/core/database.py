@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -43,7 +42,7 @@ from .errors import (
 )
 from .query import declared, value
 from .registry import Registry
-from .routing import Router, RoutingExecutor, Server, pool_status
+from .routing import Router, RoutingExecutor, Server, pool_status, replica_urls_from_env
 from .settings import Settings
 from .stats import StatementStats
 from .transaction import Isolation, Transaction, TransactionBlock, full_reset
@@ -56,7 +55,6 @@ log = logging.getLogger("gatewaydb")
 
 _PING = value("meta_ping", int)
 _SERVER_VERSION = value("meta_server_version", str)
-REPLICA_URLS_ENV = "DATABASE_REPLICA_URLS"
 
 
 class _State(enum.Enum):
@@ -179,9 +177,7 @@ class Database(GatewayAPI):
     def _replica_list(self) -> list[str]:
         if self._replica_urls is not None:
             return self._replica_urls
-        if self._url is not None:
-            return []
-        return [u.strip() for u in os.environ.get(REPLICA_URLS_ENV, "").split(",") if u.strip()]
+        return [] if self._url is not None else replica_urls_from_env()
 
     async def _connect_replicas(self, executor: PoolExecutor, pool: asyncpg.Pool,
                                 statements: int) -> None:

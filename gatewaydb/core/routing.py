@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -38,8 +39,8 @@ from .engine import Executor, PoolExecutor
 from .errors import ConfigurationError, DatabaseUnavailableError, PoolTimeoutError
 from .query import Query, row, value
 
-__all__ = ["POLL_INTERVAL", "Router", "RoutingExecutor", "Server", "is_read_only",
-           "on_primary", "pool_status"]
+__all__ = ["POLL_INTERVAL", "REPLICA_URLS_ENV", "Router", "RoutingExecutor", "Server",
+           "is_read_only", "on_primary", "pool_status", "replica_urls_from_env"]
 
 log = logging.getLogger("gatewaydb.routing")
 T = TypeVar("T")
@@ -65,6 +66,15 @@ _WRITES = re.compile(
     r"\b(insert|update|delete|merge|nextval|setval|set_config|pg_advisory\w*|lock|"
     r"for\s+(no\s+key\s+)?update|for\s+(key\s+)?share|into)\b", re.IGNORECASE)
 _NOT_SQL = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", re.DOTALL)
+
+
+#: Comma-separated replica URLs for a Database built without a URL (``gatewaydb.db``).
+REPLICA_URLS_ENV = "DATABASE_REPLICA_URLS"
+
+
+def replica_urls_from_env() -> list[str]:
+    """The URLs in ``$DATABASE_REPLICA_URLS`` (comma-separated; empty when unset)."""
+    return [u.strip() for u in os.environ.get(REPLICA_URLS_ENV, "").split(",") if u.strip()]
 
 
 def is_read_only(sql: str) -> bool:
