@@ -36,9 +36,11 @@ migrate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.scaleout
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+	$(BIN)/python -m bench.scaleout --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

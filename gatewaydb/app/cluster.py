@@ -40,6 +40,8 @@ from .embedded import _import_wheel, _scratch_root, _system_user
 __all__ = ["Cluster", "Node", "free_port", "run_as_server_user", "temporary_cluster"]
 
 _SUPERUSER = "postgres"
+# The LSN comes from the server itself (pg_current_wal_lsn), never from a caller.
+_REPLAYED_PAST = "SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn"
 _TIMEOUT = 60.0
 # Small servers: several engineers share this machine's memory and cores.
 _SERVER_OPTIONS = ("-c", "shared_buffers=16MB", "-c", "max_connections=60",
@@ -227,6 +229,16 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise DatabaseUnavailableError("standbys did not start streaming")
             time.sleep(0.05)
+
+    def wait_replayed(self) -> None:
+        """Wait until every running standby has replayed all the WAL the primary has now."""
+        target = str(self.primary.sql("SELECT pg_current_wal_lsn()::text"))
+        deadline = time.monotonic() + _TIMEOUT
+        for node in self.standbys:
+            while node.is_running() and not node.sql(_REPLAYED_PAST.format(lsn=target)):
+                if time.monotonic() > deadline:
+                    raise DatabaseUnavailableError(f"{node.name} did not replay to {target}")
+                time.sleep(0.02)
 
     def multi_host_url(self, database: str, *, nodes: Sequence[Node] | None = None) -> str:
         """asyncpg's multi-host URL over ``nodes`` (default: all), asking for the writable one."""
