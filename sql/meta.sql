@@ -33,3 +33,8 @@ SELECT pg_is_in_recovery() AS in_recovery,
        CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
        END AS lag;
+
+-- name: meta_backend_pid
+-- Which server process runs this session's statements: two client connections that report
+-- the same one share server sessions (a pooler in transaction mode).
+SELECT pg_backend_pid();

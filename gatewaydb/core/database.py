@@ -40,6 +40,7 @@ from .errors import (
     InterfaceError,
     TransactionConflictError,
 )
+from .pooler import refuse_transaction_pooler
 from .query import declared, value
 from .registry import Registry
 from .routing import Router, RoutingExecutor, Server, pool_status, replica_urls_from_env
@@ -161,6 +162,8 @@ class Database(GatewayAPI):
                 if settings.check_schema:
                     async with pool.acquire(timeout=settings.pool_timeout) as conn:
                         await check_contract(conn, registry, queries)
+                if settings.statement_cache:
+                    await refuse_transaction_pooler(pool, settings, registry)
             except BaseException:
                 pool.terminate()
                 raise
