@@ -9,6 +9,8 @@ comparison             measured side                              baseline
 =====================  =========================================  ========================
 replica: top_clips,    ``Database(primary, replicas=[standby])``  ``Database(primary)``
 replica: campaign_month
+ryw: update_campaign_  the same, a write: one more round trip      ``Database(primary)``
+metrics                for the primary's WAL position
 pgbouncer: auth,       PgBouncer transaction mode,                direct, named statements
 pgbouncer: top_clips   ``statement_cache=false``                  (the default)
 unnamed: auth,         direct, ``statement_cache=false``          direct, named statements
@@ -89,6 +91,9 @@ async def _replica_rows(cluster: Cluster, scale: Scale, budget: Budget) -> list[
         rows = []
         for name in ("top_clips", "campaign_month"):
             rows.append(await _compare("replica", _PATHS[name], routed, direct, scale, budget))
+        # A write with replicas also reads the primary's WAL position (read-your-writes).
+        rows.append(await _compare("ryw", _PATHS["update_campaign_metrics"], routed, direct,
+                                   scale, budget))
         served = next(s for s in routed.stats().servers if s.role == "replica").reads
         _say(f"replica    reads served by the replica: {served}")
         return rows

@@ -29,6 +29,7 @@ def test_scaleout_quick_writes_every_comparison(tmp_path: Path) -> None:
     result = json.loads(result_file.read_text())
     pairs = {(r["comparison"], r["path"]) for r in result["comparisons"]}
     assert pairs == {("replica", "top_clips"), ("replica", "campaign_month"),
+                     ("ryw", "update_campaign_metrics"),
                      ("pgbouncer", "auth"), ("pgbouncer", "top_clips"),
                      ("unnamed", "auth"), ("unnamed", "top_clips")}
     for row in result["comparisons"]:

@@ -21,6 +21,7 @@ from servers import GATEWAY
 from gatewaydb import Database
 from gatewaydb.app.cli import main
 from gatewaydb.app.cluster import Cluster
+from gatewaydb.core import routing
 from gatewaydb.core.query import declared
 from gatewaydb.core.registry import Registry
 from gatewaydb.core.routing import is_read_only
@@ -268,3 +269,21 @@ def test_the_health_command_lists_every_server(standby_ready: Cluster,
     out = capsys.readouterr().out
     assert re.search(r"^  primary\s+primary, up, lag -", out, re.MULTILINE), out
     assert re.search(r"^  replica1\s+replica, up, lag \d", out, re.MULTILINE), out
+
+
+async def test_a_read_that_fails_on_the_replica_runs_on_the_primary(
+        standby_ready: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No background poll after the first: only the failing read can tell the router.
+    monkeypatch.setattr(routing, "POLL_INTERVAL", 3600.0)
+    cluster = standby_ready
+    async with Database(cluster.primary.url(GATEWAY),
+                        replicas=[cluster.standbys[0].url(GATEWAY)]) as db:
+        user = await _create_elsewhere(db, "retried@example.com")
+        await _wait_for(lambda: _on_replica(cluster, user.id), "the user on the standby")
+        assert await db.get_user_by_id(user.id) == user
+        assert _server(db, "replica").reads == 1
+        cluster.standbys[0].stop()
+        assert _server(db, "replica").state == "up"  # nobody has looked since
+        assert await db.get_user_by_id(user.id) == user
+        replica, primary = _server(db, "replica"), _server(db, "primary")
+        assert (replica.retried, replica.state, primary.reads) == (1, "down", 1)
