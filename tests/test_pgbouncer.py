@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 import anyio
 import asyncpg
 import pytest
+import servers
 from servers import BOUNCER_SERVER_POOL, CLIENT_POOL, require_pgbouncer
 
-from gatewaydb import Database
+from gatewaydb import Database, DatabaseUnavailableError
 from gatewaydb.app.bouncer import temporary_bouncer
 from gatewaydb.app.demo import StepResult, walk
 from gatewaydb.core.errors import ConfigurationError, translate_error
@@ -140,3 +141,21 @@ async def test_a_vanished_named_statement_names_the_setting(db: Database) -> Non
     assert isinstance(error, ConfigurationError)
     assert "statement_cache=false" in str(error)
     assert "does not exist" not in str(error)
+
+
+def test_without_pgbouncer_the_tests_skip_or_fail_where_required(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(servers, "pgbouncer_binary", lambda: None)
+    monkeypatch.delenv(servers.REQUIRE_PGBOUNCER_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"apt-get install -y pgbouncer"):
+        servers.require_pgbouncer()
+    monkeypatch.setenv(servers.REQUIRE_PGBOUNCER_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=r"not installed"):
+        servers.require_pgbouncer()
+
+
+async def test_statement_timeout_is_refused_by_pgbouncer_by_name(bouncer_url: str) -> None:
+    # statement_timeout travels as a startup parameter, which PgBouncer 1.18 refuses: the
+    # error says which one (docs/scaling.md: set it on the role instead).
+    with pytest.raises(DatabaseUnavailableError, match=r"statement_timeout"):
+        await Database(bouncer_url, statement_cache=False, statement_timeout=5).connect()
