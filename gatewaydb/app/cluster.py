@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import LiteralString
 from urllib.parse import quote
 
 from ..core.errors import DatabaseUnavailableError
@@ -40,8 +41,6 @@ from .embedded import _import_wheel, _scratch_root, _system_user
 __all__ = ["Cluster", "Node", "free_port", "run_as_server_user", "temporary_cluster"]
 
 _SUPERUSER = "postgres"
-# The LSN comes from the server itself (pg_current_wal_lsn), never from a caller.
-_REPLAYED_PAST = "SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn"
 _TIMEOUT = 60.0
 # Small servers: several engineers share this machine's memory and cores.
 _SERVER_OPTIONS = ("-c", "shared_buffers=16MB", "-c", "max_connections=60",
@@ -148,12 +147,14 @@ class Node:
             pass  # alive, owned by the server user
         return True
 
-    def sql(self, statement: str, database: str = "postgres") -> object:
-        """Run one fixed administrative statement (autocommit); return its first value."""
+    def sql(self, statement: LiteralString, *params: object,
+            database: str = "postgres") -> object:
+        """Run one fixed administrative statement (autocommit) with psycopg ``%s``
+        parameters; return the first value of its first row, or None."""
         import psycopg
 
         with psycopg.connect(self.url(database), autocommit=True) as conn:
-            cursor = conn.execute(statement.encode())
+            cursor = conn.execute(statement, params or None)
             row = cursor.fetchone() if cursor.description else None
             return row[0] if row else None
 
@@ -235,7 +236,8 @@ class Cluster:
         target = str(self.primary.sql("SELECT pg_current_wal_lsn()::text"))
         deadline = time.monotonic() + _TIMEOUT
         for node in self.standbys:
-            while node.is_running() and not node.sql(_REPLAYED_PAST.format(lsn=target)):
+            while node.is_running() and not node.sql(
+                    "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", target):
                 if time.monotonic() > deadline:
                     raise DatabaseUnavailableError(f"{node.name} did not replay to {target}")
                 time.sleep(0.02)
