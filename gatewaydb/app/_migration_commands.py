@@ -13,20 +13,21 @@ from ._output import Progress, Table, print_table
 from ._target import CommandError, Reporter, open_target, relative
 from .authoring import new_migration
 
-__all__ = ["add_migration_parsers"]
+__all__ = ["add_migration_parsers", "apply_with_progress"]
 
 #: The exit status of a destructive command refused without ``--yes``.
 REFUSED = 2
 
 
-def _apply(url: str) -> list[str]:
+def apply_with_progress(url: str) -> list[str]:
+    """:func:`migrate.apply` with a progress bar (or progress lines) on stderr."""
     with Progress("applying migrations", len(migrate.pending(url))) as progress:
         return migrate.apply(url, on_applied=lambda _: progress.advance())
 
 
 def _migrate(args: argparse.Namespace, note: Reporter) -> int:
     with open_target(args.database_url, note) as target:
-        applied = _apply(target.url)
+        applied = apply_with_progress(target.url)
     for migration_id in applied:
         print(f"applied {migration_id}")
     print(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
@@ -83,7 +84,7 @@ def _reset(args: argparse.Namespace, note: Reporter) -> int:
         # a consistent "migrated up to X" database that `migrate` (or another reset) finishes.
         with Progress("rolling back every migration"):
             undone = migrate.rollback_all(target.url)
-        applied = _apply(target.url)
+        applied = apply_with_progress(target.url)
     print(f"rolled back {len(undone)} migration(s), applied {len(applied)}: "
           "the database is empty and up to date")
     return 0

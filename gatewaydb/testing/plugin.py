@@ -43,7 +43,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from gatewaydb import Database
 from gatewaydb.app import migrate
@@ -96,6 +95,10 @@ class PgServer:
     @contextmanager
     def database(self, name: str, template: str | None = None) -> Iterator[str]:
         """Create database ``name`` (cloned from ``template``), yield its URL, drop it."""
+        # Imported here: pytest loads this plugin wherever gatewaydb is installed, also
+        # without the [testing] extra, and must not fail to start for want of it.
+        from pytest_postgresql.janitor import DatabaseJanitor
+
         janitor = DatabaseJanitor(user=self.user, host=self.host, port=self.port,
                                   password=self.password, dbname=name,
                                   template_dbname=template,
