@@ -418,6 +418,19 @@ def test_health_of_an_unreachable_database(capsys: pytest.CaptureFixture[str]) -
     assert report["servers"][0]["reachable"] is False
 
 
+def test_the_apps_own_url_works_for_every_command(capsys: pytest.CaptureFixture[str],
+                                                 database_url: str) -> None:
+    # The README's DATABASE_URL: plain postgresql:// with gatewaydb's pool settings in it.
+    url = f"{database_url}{'&' if '?' in database_url else '?'}connection_limit=5&pool_timeout=3"
+    latest = migrate.status(database_url)[-1].id
+    for command in (["status"], ["migrate"], ["check"], ["health"], ["seed"], ["rollback"],
+                    ["rollback", "--yes"], ["resolve", "--applied", latest],
+                    ["resolve", "--rolled-back", latest], ["migrate"], ["health", "--json"]):
+        code, _, err = run(capsys, *command, "--database-url", url)
+        assert code == (2 if command == ["rollback"] else 0), (command, err)
+    assert migrate.pending(database_url) == []
+
+
 @pytest.mark.parametrize("url", [
     "postgresql://postgres@127.0.0.1:1/gateway?connection_limit=lots",
     "postgresql://postgres@127.0.0.1:1/gateway?statement_cache=maybe",

@@ -31,7 +31,7 @@ from ..core.settings import Settings
 from ..gateway._paths import migrations_dir
 
 __all__ = [
-    "backend_url", "connect_error", "open_backend", "public", "read", "translated",
+    "backend_url", "connect_error", "first_line", "open_backend", "public", "read", "translated",
     "yoyo_url",
 ]
 
@@ -75,7 +75,7 @@ def yoyo_url(url: str) -> str:
 def connect_error(exc: psycopg.Error, shown: str) -> DatabaseError:
     """The typed error for a failure to open (and prepare) yoyo's connection to ``shown``."""
     if exc.sqlstate is None or exc.sqlstate[:2] in _UNAVAILABLE_CLASSES:
-        return DatabaseUnavailableError(f"cannot connect to {shown}: {_first_line(exc)}",
+        return DatabaseUnavailableError(f"cannot connect to {shown}: {first_line(exc)}",
                                         sqlstate=exc.sqlstate)
     return _database_error(exc, f"cannot prepare {shown} for migrations")
 
@@ -88,14 +88,15 @@ def public(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of ``exc``'s message (psycopg's run to several)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
 
 
 def _database_error(exc: psycopg.Error, doing: str) -> DatabaseError:
     diag = exc.diag
-    message = f"{doing}: {diag.message_primary or _first_line(exc)}"
+    message = f"{doing}: {diag.message_primary or first_line(exc)}"
     sqlstate = exc.sqlstate
     cls = (DatabaseUnavailableError if sqlstate is None or sqlstate[:2] in _UNAVAILABLE_CLASSES
            else DatabaseError)
@@ -104,6 +105,7 @@ def _database_error(exc: psycopg.Error, doing: str) -> DatabaseError:
 
 @contextmanager
 def translated(doing: str) -> Iterator[None]:
+    """Turn psycopg's and yoyo's exceptions into gatewaydb's, prefixed with ``doing``."""
     try:
         yield
     except psycopg.Error as exc:
@@ -115,6 +117,7 @@ def translated(doing: str) -> Iterator[None]:
 
 
 def backend_url(url: str) -> str:
+    """The URL yoyo connects with: :func:`yoyo_url` plus libpq's ``connect_timeout``."""
     # libpq waits for the OS's TCP timeout (minutes) without connect_timeout; use
     # gatewaydb's, which libpq wants as whole seconds, at least 2.
     seconds = max(2, math.ceil(Settings.from_url(url).connect_timeout))

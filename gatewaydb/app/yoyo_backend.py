@@ -24,7 +24,7 @@ from yoyo.backends.core.postgresql import (  # type: ignore[import-untyped]
 from yoyo.connections import parse_uri  # type: ignore[import-untyped]
 
 from ..core.errors import GatewayDBError
-from ._yoyo import backend_url, connect_error, public, yoyo_url
+from ._yoyo import backend_url, connect_error, first_line, public, yoyo_url
 
 __all__ = ["DatabaseURLBackend"]
 
@@ -35,11 +35,6 @@ URL_VARIABLE = "DATABASE_URL"
 def _fail(reason: str) -> NoReturn:
     # SystemExit with a message: Python prints it alone on stderr and exits with status 1.
     raise SystemExit(f"yoyo: error: {reason}")
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 class DatabaseURLBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
@@ -55,7 +50,7 @@ class DatabaseURLBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
             target = parse_uri(backend_url(url))
             shown = public(yoyo_url(url))
         except (GatewayDBError, ValueError) as exc:
-            _fail(f"{URL_VARIABLE}: {_first_line(exc)}")
+            _fail(f"{URL_VARIABLE}: {first_line(exc)}")
         try:
             return super().connect(target)
         except psycopg.Error as exc:
@@ -66,4 +61,4 @@ class DatabaseURLBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
         try:
             super().init_database()
         except psycopg.Error as exc:
-            _fail(f"cannot prepare the database for migrations: {_first_line(exc)}")
+            _fail(f"cannot prepare the database for migrations: {first_line(exc)}")
