@@ -14,8 +14,16 @@ GROUP BY t.typname;
 -- The cheapest round trip: liveness and latency for health().
 SELECT 1;
 
+-- name: meta_health
+-- health() in one round trip: the server's version and the migrations yoyo has recorded.
+-- Fails with 42P01 where yoyo has not created its table yet (then nothing is applied) and
+-- 42501 where this role may not read it; health() then asks meta_server_version alone.
+SELECT current_setting('server_version') AS server_version,
+       array(SELECT migration_id FROM _yoyo_migration ORDER BY migration_id)
+           AS applied_migrations;
+
 -- name: meta_server_version
--- The server's version string for health().
+-- The server's version string, for health() where _yoyo_migration cannot be read.
 SELECT current_setting('server_version');
 
 -- name: meta_wal_lsn
@@ -24,15 +32,11 @@ SELECT current_setting('server_version');
 SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint;
 
 -- name: meta_replica_status
--- Read routing: whether the server is still a standby, how far it has replayed (bytes) and
--- how old its data is (seconds; 0 when it has replayed everything it received, NULL on a
--- primary). The age is conservative: after an idle spell, the first commit waiting to be
--- replayed counts from the last one replayed.
+-- Read routing: whether the server is still a standby, and how far it has replayed (bytes;
+-- NULL on a primary). The router turns the position into a lag in seconds by comparing it
+-- with the primary's positions it polled (meta_wal_lsn), so an idle spell never counts.
 SELECT pg_is_in_recovery() AS in_recovery,
-       (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS replay_lsn,
-       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
-            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
-       END AS lag;
+       (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS replay_lsn;
 
 -- name: meta_backend_pid
 -- Which server process runs this session's statements: two client connections that report

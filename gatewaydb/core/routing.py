@@ -10,9 +10,10 @@ the primary's WAL insert position (``meta_wal_lsn``, one round trip on the prima
 write). A replica serves that task's reads only once it has replayed past that position, as
 last polled (``meta_replica_status``, every :data:`POLL_INTERVAL` seconds); until then the
 reads go to the primary. The position lives in a context variable, so it follows the task and
-the tasks it creates afterwards, and costs a read nothing. The poll also measures each
-replica's lag: one further behind than ``max_replica_lag`` seconds, or not answering, takes
-no reads until it recovers. A read that fails on a replica for a connection reason is run
+the tasks it creates afterwards, and costs a read nothing. The poll also samples the
+primary's position, and a replica's lag is the age of the oldest sampled position it has not
+replayed: one further behind than ``max_replica_lag`` seconds, or not answering, takes no
+reads until it recovers. A read that fails on a replica for a connection reason is run
 again on the next replica, then the primary.
 
 Whether a statement only reads is derived once, from its SQL (:func:`is_read_only`).
@@ -25,6 +26,7 @@ import itertools
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,7 +36,7 @@ from typing import Any, Literal, TypeVar
 import asyncpg
 from pydantic import BaseModel
 
-from ..gateway.models import PoolStatus, ServerStatus
+from ..gateway.models import HealthReport, HealthStatus, PoolStatus, ServerHealth, ServerStatus
 from .engine import Executor, PoolExecutor
 from .errors import ConfigurationError, DatabaseUnavailableError, PoolTimeoutError
 from .query import Query, row, value
@@ -53,7 +55,6 @@ State = Literal["up", "lagging", "down", "not a standby"]
 class _ReplicaStatus(BaseModel):
     in_recovery: bool
     replay_lsn: int | None
-    lag: float | None
 
 
 _WAL_LSN = value("meta_wal_lsn", int)
@@ -155,6 +156,8 @@ class Router:
                                                            default=None)
         self._pinned: ContextVar[bool] = ContextVar(f"gatewaydb_pin_{id(self)}",
                                                     default=False)
+        # (loop time, primary WAL position) samples, oldest first: see _poll_all.
+        self._history: deque[tuple[float, int]] = deque()
 
     @classmethod
     async def open(cls, primary: Server, urls: Sequence[str], max_lag: float,
@@ -188,9 +191,24 @@ class Router:
                              pool=pool_status(s.pool, s.executor), error=s.error)
                 for s in self.servers]
 
+    def add_to(self, report: HealthReport) -> HealthReport:
+        """``report`` (the primary's) with a row per replica; a replica that is not ``up``
+        makes a healthy report degraded, with the reason."""
+        replicas = [ServerHealth(role="replica", address=r.dsn, reachable=r.state != "down",
+                                 server_version=None, latency_ms=None, error=r.error,
+                                 state=r.state, replay_lag_s=r.lag) for r in self.replicas]
+        primary = [s.model_copy(update={"state": "up"}) if s.reachable else s
+                   for s in report.servers]
+        reasons = [f"{r.name} {r.state}: {r.error}" for r in self.replicas if r.state != "up"]
+        status = report.status
+        if reasons and status is HealthStatus.HEALTHY:
+            status = HealthStatus.DEGRADED
+        return report.model_copy(update={"servers": primary + replicas, "status": status,
+                                          "reasons": report.reasons + reasons})
+
     async def start(self) -> None:
         """Look at every replica once, then keep looking in a background task."""
-        await asyncio.gather(*(self._poll(r) for r in self.replicas))
+        await self._poll_all()
         self._poller = asyncio.create_task(self._poll_forever(), name="gatewaydb-replicas")
 
     async def close(self) -> None:
@@ -212,9 +230,39 @@ class Router:
     async def _poll_forever(self) -> None:
         while True:
             await asyncio.sleep(POLL_INTERVAL)
-            await asyncio.gather(*(self._poll(r) for r in self.replicas))
+            await self._poll_all()
 
-    async def _poll(self, replica: Server) -> None:
+    async def _poll_all(self) -> None:
+        """Sample the primary's WAL position, then every replica's replay position.
+
+        A replica's lag is the age of the oldest sampled primary position it has not
+        replayed yet (0 when it has replayed the newest): accurate to one poll interval,
+        and an idle primary never makes a replica look behind.
+        """
+        try:
+            position = await self.primary.executor.fetchval(_WAL_LSN)
+        except Exception:  # the primary's own trouble shows in health(); keep the history
+            position = None
+        now = asyncio.get_running_loop().time()
+        if position is not None:
+            self._history.append((now, position))
+        await asyncio.gather(*(self._poll(r, now) for r in self.replicas))
+        # Samples every replica has replayed past can never be the oldest missing one.
+        behind = min((r.replay_lsn or 0 for r in self.replicas), default=0)
+        while len(self._history) > 1 and self._history[1][1] <= behind:
+            self._history.popleft()
+        # Nor, for a replica down or far behind, samples much older than max_lag: its lag
+        # then reads as at most that span, still "lagging". Bounds the history's memory.
+        while len(self._history) > 1 and self._history[0][0] < now - 4 * self.max_lag:
+            self._history.popleft()
+
+    def _lag(self, replay_lsn: int, now: float) -> float:
+        for sampled_at, position in self._history:
+            if position > replay_lsn:
+                return max(0.0, now - sampled_at)
+        return 0.0
+
+    async def _poll(self, replica: Server, now: float) -> None:
         try:
             status = await replica.executor.fetchrow(_REPLICA_STATUS)
         except Exception as exc:  # any failure: not usable until it answers again
@@ -222,11 +270,14 @@ class Router:
                             type(exc).__name__)
             return
         assert status is not None
-        replica.lag, replica.replay_lsn = status.lag, status.replay_lsn
-        if not status.in_recovery:
+        replica.replay_lsn = status.replay_lsn
+        if not status.in_recovery or status.replay_lsn is None:
+            replica.lag = None
             self._set_state(replica, "not a standby", "promoted: no longer replays the primary")
-        elif status.lag is None or status.lag > self.max_lag:
-            self._set_state(replica, "lagging", f"{status.lag}s behind (max {self.max_lag}s)")
+            return
+        replica.lag = round(self._lag(status.replay_lsn, now), 3)
+        if replica.lag > self.max_lag:
+            self._set_state(replica, "lagging", f"{replica.lag}s behind (max {self.max_lag}s)")
         else:
             self._set_state(replica, "up", None)
 

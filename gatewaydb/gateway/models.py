@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    computed_field,
     field_validator,
 )
 
@@ -39,12 +40,14 @@ __all__ = [
     "Clip",
     "ClipScoring",
     "ClipStatus",
+    "ContractState",
     "Conversion",
     "ConversionCursor",
     "ConversionSource",
     "Experiment",
     "ExperimentStatus",
     "HealthReport",
+    "HealthStatus",
     "MetricsDelta",
     "NewAsset",
     "NewCampaign",
@@ -57,6 +60,7 @@ __all__ = [
     "Prediction",
     "PredictionActuals",
     "Role",
+    "ServerHealth",
     "ServerStatus",
     "User",
     "UserUpdate",
@@ -516,14 +520,47 @@ class PoolStatus(_Row):
     max_size: int
 
 
+class HealthStatus(StrEnum):
+    """The verdict of a health report."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"  # the server answers, but migrations are pending or the schema drifted
+    UNHEALTHY = "unhealthy"  # the server did not answer (or the database is not connected)
+
+
+class ContractState(StrEnum):
+    """What a health report knows about the contract check (statements vs live schema)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    NOT_CHECKED = "not checked"
+
+
+class ServerHealth(_Row):
+    """One server behind a :class:`~gatewaydb.Database`: the primary, then each replica.
+
+    For a replica, ``state`` and ``replay_lag_s`` are what the read router last saw (see
+    :class:`ServerStatus`); ``server_version`` and ``latency_ms`` are the primary's only.
+    """
+
+    role: str
+    address: str
+    reachable: bool
+    server_version: str | None
+    latency_ms: float | None
+    error: str | None = None
+    state: str | None = None
+    replay_lag_s: float | None = None
+
+
 class ServerStatus(_Row):
     """One server of a database with read replicas, as its router last saw it.
 
     ``state`` is ``up``, ``lagging`` (further behind than ``max_replica_lag``), ``down`` (did
     not answer) or ``not a standby`` (promoted); the primary is always ``up`` here.
     ``lag_seconds`` is the replica's replay lag (None for the primary or when unknown);
-    ``reads`` counts the calls it served, ``retried`` the reads that failed on it for a
-    connection reason and ran on another server.
+    ``reads`` counts the read-only calls it served, ``retried`` the reads that failed on it
+    for a connection reason and ran on another server.
     """
 
     name: str
@@ -538,15 +575,26 @@ class ServerStatus(_Row):
 
 
 class HealthReport(_Row):
-    """What ``Database.health()`` found; ``ok`` is False when the server did not answer.
+    """What ``Database.health()`` found.
 
-    ``servers`` lists every server when read replicas are configured (else it is empty).
+    ``status`` is ``healthy``, ``degraded`` (the server answers but migrations are pending or
+    statements do not fit the schema; ``reasons`` says which) or ``unhealthy`` (no answer).
+    ``server_version`` and ``latency_ms`` are the primary's; ``servers`` has one row per
+    server, so that replicas can be reported beside it.
     """
 
-    ok: bool
+    status: HealthStatus
+    reasons: list[str]
     server_version: str | None
     latency_ms: float | None
     pool: PoolStatus | None
     pending_migrations: list[str] | None
+    contract: ContractState
+    servers: list[ServerHealth]
     error: str | None = None
-    servers: list[ServerStatus] = []
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        """True only when ``status`` is healthy."""
+        return self.status is HealthStatus.HEALTHY
