@@ -10,22 +10,26 @@ from __future__ import annotations
 from .core import errors
 from .core.database import Database, DatabaseStats, Transaction
 from .core.errors import (
+    ConfigurationError,
     ConflictError,
     DatabaseError,
     DatabaseUnavailableError,
     ForeignKeyError,
     GatewayDBError,
+    InterfaceError,
     InvalidInputError,
     NotFoundError,
     PoolTimeoutError,
     QueryCanceledError,
     SchemaMismatchError,
+    SQLRegistryError,
     TransactionConflictError,
 )
 from .core.settings import Settings
 from .gateway import models
 
 __all__ = [
+    "ConfigurationError",
     "ConflictError",
     "Database",
     "DatabaseError",
@@ -33,10 +37,12 @@ __all__ = [
     "DatabaseUnavailableError",
     "ForeignKeyError",
     "GatewayDBError",
+    "InterfaceError",
     "InvalidInputError",
     "NotFoundError",
     "PoolTimeoutError",
     "QueryCanceledError",
+    "SQLRegistryError",
     "SchemaMismatchError",
     "Settings",
     "Transaction",

@@ -32,14 +32,16 @@ from ..gateway.api import GatewayAPI
 from ..gateway.models import HealthReport, PoolStatus
 from .codecs import init_connection, keep_session
 from .contract import check_contract
-from .engine import Engine, Executor, PooledConnection, PoolExecutor
+from .engine import Engine, Executor, PooledConnection, is_dead
 from .errors import (
     ConfigurationError,
     DatabaseUnavailableError,
     GatewayDBError,
     InterfaceError,
     TransactionConflictError,
+    translate_error,
 )
+from .pool import PoolExecutor
 from .query import declared, value
 from .registry import Registry
 from .settings import Settings
@@ -143,6 +145,12 @@ class Database(GatewayAPI):
                 if settings.check_schema:
                     async with pool.acquire(timeout=settings.pool_timeout) as conn:
                         await check_contract(conn, registry, queries)
+            except Exception as exc:
+                pool.terminate()
+                error = translate_error(exc)
+                if error is exc:
+                    raise
+                raise error from exc
             except BaseException:
                 pool.terminate()
                 raise
@@ -163,11 +171,16 @@ class Database(GatewayAPI):
                 timeout=settings.connect_timeout,
                 statement_cache_size=max(100, 2 * statements) if settings.statement_cache else 0,
                 max_cached_statement_lifetime=0,  # 0 = never expire: prepare once per connection
+                # Enforced by asyncpg for the connections in its own queue; PoolExecutor
+                # enforces both for its free list.
+                max_queries=settings.max_queries,
+                max_inactive_connection_lifetime=settings.idle_timeout,
                 init=init_connection,
                 reset=keep_session,
                 server_settings=server_settings,
             )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.exceptions.InternalClientError) as exc:
             raise DatabaseUnavailableError(
                 f"cannot connect to {settings.public_dsn()}: {exc or type(exc).__name__}"
             ) from exc
@@ -219,11 +232,13 @@ class Database(GatewayAPI):
     def _ex(self) -> Executor:
         return self._pool_executor()
 
-    async def _release(self, conn: PooledConnection, *, clean: bool) -> None:
-        if self._executor is not None:
-            await self._executor.release(conn, clean=clean)
-        else:  # disconnected meanwhile: the pool is gone
-            conn.terminate()
+    async def expire_connections(self) -> None:
+        """Replace every pooled connection: idle ones now, busy ones when they come back.
+
+        For after a failover or a migration that changed types, so that no connection keeps
+        a session or cached plans from before. Calls keep running meanwhile.
+        """
+        await self._pool_executor().expire_connections()
 
     # -- raw access, transactions --------------------------------------------------------
 
@@ -232,22 +247,25 @@ class Database(GatewayAPI):
         """A raw asyncpg connection for custom SQL (the seed's ``getClient()``).
 
         Its session is fully reset before it returns to the pool, so settings, listeners
-        or advisory locks taken through it never leak to other callers.
+        or advisory locks taken through it never leak to other callers; once the block
+        ends, the connection object refuses every call (asyncpg detaches it).
 
         Raises:
             PoolTimeoutError: no connection within ``pool_timeout``.
+            DatabaseUnavailableError: the server could not be reached within
+                ``pool_timeout``.
         """
-        conn = await self._pool_executor().acquire()
+        pool_ex = self._pool_executor()
+        lease = await pool_ex.acquire()
         clean = False
         try:
-            yield conn
+            yield lease.conn
         finally:
             try:
-                if not conn.is_closed():
-                    await full_reset(conn)
-                    clean = True
+                if not is_dead(lease.conn):
+                    clean = await full_reset(lease.conn)
             finally:
-                await self._release(conn, clean=clean)
+                await pool_ex.release(lease, clean=clean, detach=True)
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
@@ -27,20 +26,14 @@ from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel, ValidationError
 
-from .errors import (
-    InterfaceError,
-    PoolTimeoutError,
-    SchemaMismatchError,
-    SchemaProblem,
-    translate_error,
-)
+from .errors import InterfaceError, SchemaMismatchError, SchemaProblem, translate_error
 from .query import Query, Returns
 from .registry import Registry
 from .rows import RowMapper, mapper_for
 from .settings import Settings
 from .stats import StatsRecorder
 
-__all__ = ["ConnectionExecutor", "Engine", "Executor", "PoolExecutor", "PooledConnection"]
+__all__ = ["ConnectionExecutor", "Engine", "Executor", "PooledConnection", "is_dead"]
 
 #: A connection borrowed from the pool (asyncpg hands out proxies; generic only in stubs).
 if TYPE_CHECKING:
@@ -52,6 +45,14 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 query_log = logging.getLogger("gatewaydb.query")
+
+
+def is_dead(conn: PooledConnection) -> bool:
+    """Whether ``conn`` can no longer run anything (closed, or detached by asyncpg)."""
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:
+        return True  # detached: asyncpg took the connection back when it closed
 
 
 class Engine:
@@ -102,7 +103,16 @@ class Engine:
              exc: BaseException) -> NoReturn:
         """Record a failed call and raise its gatewaydb translation."""
         self.observe(query, started, args, exc)
-        raise translate_error(exc, query.name) from exc
+        error = translate_error(exc, query.name)
+        if error is exc:
+            raise error
+        raise error from exc
+
+    def cancelled(self, query: Query[Any]) -> None:
+        """Count a call whose task was cancelled before it finished."""
+        self.stats.record_cancelled(query.name)
+        if query_log.isEnabledFor(logging.DEBUG):
+            query_log.debug("%s cancelled", query.name, extra={"statement": query.name})
 
 
 class Executor:
@@ -127,6 +137,9 @@ class Executor:
             result = await self._run(query, args)
         except Exception as exc:
             self._engine.fail(query, started, args, exc)
+        except asyncio.CancelledError:
+            self._engine.cancelled(query)
+            raise
         self._engine.observe(query, started, args)
         return result
 
@@ -169,6 +182,9 @@ class Executor:
             status = await self._copy(table, columns, records)
         except Exception as exc:
             self._engine.fail(label, started, (), exc)
+        except asyncio.CancelledError:
+            self._engine.cancelled(label)
+            raise
         self._engine.observe(label, started, ())
         return int(status.rsplit(" ", 1)[-1])
 
@@ -203,6 +219,13 @@ class Executor:
                     break
         except Exception as exc:
             self._engine.fail(query, started, args, exc)
+        except asyncio.CancelledError:
+            self._engine.cancelled(query)
+            raise
+        except GeneratorExit:
+            # The consumer stopped early (break, aclose): a finished call, not a failure.
+            self._engine.observe(query, started, args, streamed=True)
+            raise
         self._engine.observe(query, started, args, streamed=True)
 
 
@@ -215,163 +238,19 @@ def row_mismatch(query: Query[Any], exc: ValidationError) -> SchemaMismatchError
                                               f"a valid {model}", first["msg"])])
 
 
-class PoolExecutor(Executor):
-    """Borrows a pooled connection for each call.
+class ConnectionExecutor(Executor):
+    """Runs every call on one connection inside a transaction; unusable once it ends.
 
-    asyncpg's pool stays in charge of connections: opening them, replacing broken ones,
-    closing them. gatewaydb keeps the ones it has taken in a free list and hands them from
-    caller to caller itself: a connection whose last operation completed normally, outside a
-    transaction, goes to the next waiting caller (or the free list) with no await, where
-    asyncpg's release would cost a task and a loop iteration per call (``asyncio.shield``),
-    about a tenth of a point lookup and more under contention. Everything else — a failure, a
-    cancellation, an open transaction, a closed connection — goes back through asyncpg's
-    release, which waits out cancellations, rolls back and replaces broken connections.
-
-    ``_taken`` counts connections taken from asyncpg and not given back; it never exceeds
-    the pool's size, so asyncpg never makes a caller wait: callers wait here, first come
-    first served, for a connection or for room to take a new one.
+    One statement at a time: a second call while one is running (``asyncio.gather`` on a
+    transaction) is refused with InterfaceError before anything reaches the connection.
     """
 
-    __slots__ = ("_idle", "_max", "_pool", "_taken", "_timeout", "_waiters")
-
-    def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
-        super().__init__(engine)
-        self._pool = pool
-        self._timeout = engine.settings.pool_timeout
-        self._max = pool.get_max_size()
-        self._idle: list[PooledConnection] = []
-        # Each waiter's future gets a connection, or None: "room to take one from asyncpg",
-        # already counted in _taken on the waiter's behalf.
-        self._waiters: deque[asyncio.Future[PooledConnection | None]] = deque()
-        self._taken = 0
-
-    @property
-    def idle_count(self) -> int:
-        """Idle connections: the free list's and asyncpg's."""
-        return len(self._idle) + self._pool.get_idle_size()
-
-    async def acquire(self) -> PooledConnection:
-        """A pooled connection, or PoolTimeoutError after ``pool_timeout`` seconds."""
-        if self._idle:
-            return self._idle.pop()
-        try:
-            # asyncio.timeout, not asyncpg's acquire(timeout=): that is wait_for, a task.
-            async with asyncio.timeout(self._timeout):
-                if self._taken < self._max and not self._waiters:
-                    self._taken += 1
-                    return await self._take()
-                handed = await self._wait()
-                return handed if handed is not None else await self._take()
-        except TimeoutError:
-            raise PoolTimeoutError(
-                f"no free connection within pool_timeout={self._timeout:g}s "
-                f"(connection_limit={self._max})") from None
-
-    async def _take(self) -> PooledConnection:
-        """A connection from asyncpg, the room for it already counted in ``_taken``."""
-        try:
-            return await self._pool.acquire()
-        except BaseException:
-            self._taken -= 1
-            self._make_room()
-            raise
-
-    async def _wait(self) -> PooledConnection | None:
-        waiter: asyncio.Future[PooledConnection | None] = (
-            asyncio.get_running_loop().create_future())
-        self._waiters.append(waiter)
-        try:
-            return await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                # Handed a connection (or room) just as we gave up: pass it on.
-                handed = waiter.result()
-                if handed is None:
-                    self._taken -= 1
-                    self._make_room()
-                else:
-                    self._put(handed)
-            else:
-                waiter.cancel()
-            raise
-
-    def _put(self, conn: PooledConnection) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        self._idle.append(conn)
-
-    def _make_room(self) -> None:
-        while self._waiters and self._taken < self._max:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self._taken += 1
-                waiter.set_result(None)
-                return
-
-    async def release(self, conn: PooledConnection, *, clean: bool) -> None:
-        """Give ``conn`` back; ``clean`` when its last operation completed normally."""
-        if clean and not conn.is_closed() and not conn.is_in_transaction():
-            self._put(conn)
-            return
-        try:
-            await self._pool.release(conn)
-        finally:
-            self._taken -= 1
-            self._make_room()
-
-    async def drain(self) -> None:
-        """Hand every free-listed connection back to asyncpg's pool (before closing it)."""
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            self._taken -= 1
-            await self._pool.release(conn)
-
-    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
-        conn = await self.acquire()
-        try:
-            result = await getattr(conn, query.returns.value)(self._engine.sql[query.name],
-                                                               *args)
-        except BaseException:
-            await self.release(conn, clean=False)
-            raise
-        await self.release(conn, clean=True)
-        return result
-
-    async def _copy(self, table: str, columns: Sequence[str],
-                    records: Iterable[Sequence[Any]]) -> str:
-        conn = await self.acquire()
-        try:
-            status = await conn.copy_records_to_table(table, records=records, columns=columns)
-        except BaseException:
-            await self.release(conn, clean=False)
-            raise
-        await self.release(conn, clean=True)
-        return status
-
-    async def iterate(self, query: Query[M], *args: Any,
-                      chunk_size: int) -> AsyncIterator[list[M]]:
-        conn = await self.acquire()
-        clean = False
-        try:
-            async with conn.transaction(readonly=True):
-                async for chunk in self._stream(conn, query, args, chunk_size):
-                    yield chunk
-            clean = True
-        finally:
-            await self.release(conn, clean=clean)
-
-
-class ConnectionExecutor(Executor):
-    """Runs every call on one connection inside a transaction; unusable once it ends."""
-
-    __slots__ = ("_conn",)
+    __slots__ = ("_busy", "_conn")
 
     def __init__(self, engine: Engine, conn: PooledConnection) -> None:
         super().__init__(engine)
         self._conn: PooledConnection | None = conn
+        self._busy = False
 
     def close(self) -> None:
         self._conn = None
@@ -382,18 +261,34 @@ class ConnectionExecutor(Executor):
             raise InterfaceError("the transaction has ended; its connection is back in the pool")
         return self._conn
 
+    async def _one_at_a_time(self, what: str, operation: Any) -> Any:
+        conn = self.connection
+        if self._busy:
+            operation.close()
+            raise InterfaceError(
+                f"{what}: another statement is still running on this transaction; a "
+                "transaction runs one statement at a time (await each call in turn)")
+        self._busy = True
+        try:
+            return await operation
+        except Exception as exc:
+            raise translate_error(exc, what, connection_alive=not is_dead(conn)) from exc
+        finally:
+            self._busy = False
+
     async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
-        return await getattr(self.connection, query.returns.value)(
-            self._engine.sql[query.name], *args)
+        conn = self.connection
+        return await self._one_at_a_time(query.name, getattr(conn, query.returns.value)(
+            self._engine.sql[query.name], *args))
 
     async def _copy(self, table: str, columns: Sequence[str],
                     records: Iterable[Sequence[Any]]) -> str:
-        return await self.connection.copy_records_to_table(table, records=records,
-                                                           columns=columns)
+        conn = self.connection
+        return cast(str, await self._one_at_a_time(
+            f"copy_{table}", conn.copy_records_to_table(table, records=records,
+                                                         columns=columns)))
 
     async def iterate(self, query: Query[M], *args: Any,
                       chunk_size: int) -> AsyncIterator[list[M]]:
         async for chunk in self._stream(self.connection, query, args, chunk_size):
             yield chunk
-
-

@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..gateway.api import GatewayAPI
-from .engine import ConnectionExecutor, Executor, PooledConnection
+from .engine import ConnectionExecutor, Executor, PooledConnection, is_dead
 from .errors import InterfaceError, translate_error
 
 if TYPE_CHECKING:
     from .database import Database
+    from .pool import Lease, PoolExecutor
 
 __all__ = ["Isolation", "Transaction", "TransactionBlock", "full_reset"]
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
+log = logging.getLogger("gatewaydb")
 
-async def full_reset(conn: PooledConnection) -> None:
-    """Put back a connection that a caller used raw; terminate it if that fails."""
+
+async def full_reset(conn: PooledConnection) -> bool:
+    """Reset a connection a caller used raw; terminate it if that fails.
+
+    Returns whether it worked. A failure is not raised: the caller's own outcome (a
+    committed transaction, say) is what to report, and a terminated connection is replaced.
+    """
     try:
         await conn.reset()
+    except Exception as exc:
+        log.debug("resetting a raw-used connection failed, terminating it: %r", exc)
+        conn.terminate()
+        return False
     except BaseException:
         conn.terminate()
         raise
+    return True
 
 
 class Transaction(GatewayAPI):
@@ -57,40 +70,58 @@ class Transaction(GatewayAPI):
 
 
 class TransactionBlock:
-    """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK."""
+    """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK.
 
-    __slots__ = ("_conn", "_db", "_isolation", "_native", "_readonly", "_tx")
+    A BEGIN that fails because the connection was lost runs again on a fresh connection
+    (nothing was written yet), within ``pool_timeout``. Everything that fails later is
+    reported: a lost connection as DatabaseUnavailableError, nothing of the transaction
+    written.
+    """
+
+    __slots__ = ("_db", "_executor", "_isolation", "_lease", "_native", "_readonly", "_tx")
 
     def __init__(self, db: Database, isolation: Isolation | None, readonly: bool) -> None:
         self._db = db
         self._isolation = isolation
         self._readonly = readonly
-        self._conn: PooledConnection | None = None
+        self._executor: PoolExecutor | None = None
+        self._lease: Lease | None = None
         self._native: Any = None
         self._tx: Transaction | None = None
 
     async def __aenter__(self) -> Transaction:
-        if self._conn is not None:
-            raise InterfaceError("this transaction block is already in use")
+        if self._lease is not None or self._tx is not None:
+            raise InterfaceError("this transaction block is already in use; open a new one "
+                                 "with db.transaction()")
         pool_ex = self._db._pool_executor()
-        conn = await pool_ex.acquire()
-        try:
-            native = conn.transaction(isolation=self._isolation, readonly=self._readonly)
-            await native.start()
-        except BaseException as exc:
-            await self._db._release(conn, clean=False)
-            if isinstance(exc, Exception):
-                raise translate_error(exc) from exc
-            raise
-        self._conn, self._native = conn, native
-        self._tx = Transaction(ConnectionExecutor(pool_ex.engine, conn))
+        deadline: float | None = None
+        while True:
+            lease = await pool_ex.acquire(deadline)
+            native = lease.conn.transaction(isolation=self._isolation, readonly=self._readonly)
+            try:
+                await native.start()
+                break
+            except Exception as exc:
+                alive = not is_dead(lease.conn)
+                await pool_ex.release(lease, clean=False)
+                error = translate_error(exc, "BEGIN", connection_alive=alive)
+                deadline = pool_ex.retry_deadline(error, deadline)
+                if deadline is None:
+                    raise error from exc
+            except BaseException:
+                await pool_ex.release(lease, clean=False)
+                raise
+        self._executor, self._lease, self._native = pool_ex, lease, native
+        self._tx = Transaction(ConnectionExecutor(pool_ex.engine, lease.conn))
         return self._tx
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        conn, tx = self._conn, self._tx
-        if conn is None or tx is None:
+        pool_ex, lease, tx = self._executor, self._lease, self._tx
+        if pool_ex is None or lease is None or tx is None:
             raise InterfaceError("transaction block exited without entering")
+        self._lease = None
+        conn = lease.conn
         clean = False
         try:
             if exc_type is None:
@@ -100,15 +131,17 @@ class TransactionBlock:
             clean = True
         except Exception as failure:
             if exc_type is None:
-                raise translate_error(failure) from failure
+                raise translate_error(failure, "COMMIT",
+                                      connection_alive=not is_dead(conn)) from failure
             # The block's own exception is the one to report; the rollback failing means
             # the connection is broken, and the pool will replace it.
         finally:
             tx._executor.close()
+            raw = tx._raw_used
             try:
-                if clean and tx._raw_used:
-                    clean = False
-                    await full_reset(conn)
-                    clean = True
+                if clean and raw:
+                    clean = await full_reset(conn)
             finally:
-                await self._db._release(conn, clean=clean)
+                # A raw-used connection goes back through asyncpg, which detaches the
+                # proxy: a reference kept past the block cannot reach the next caller.
+                await pool_ex.release(lease, clean=clean, detach=raw)

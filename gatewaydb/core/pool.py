@@ -1,0 +1,416 @@
+"""``PoolExecutor``: one pooled connection per call, handed from caller to caller.
+
+asyncpg's pool opens, replaces and closes connections; gatewaydb keeps the ones it has taken
+in a free list and hands them from caller to caller itself. A connection whose last call
+completed normally, outside a transaction, goes to the next waiting caller (or the free list)
+with no await, where asyncpg's ``Pool.release`` costs an ``asyncio.shield`` task and a loop
+iteration per call (measured: about half the 16-task throughput of API-key lookups, see
+README "Connections"). Everything else — a failure, a cancellation, an open transaction, a
+connection a caller used raw — goes back through asyncpg's release, which waits out
+cancellations, rolls back, detaches the proxy and replaces broken connections.
+
+The free list owes what asyncpg's release path does (``PoolConnectionHolder.release``):
+
+- a connection closed while idle (a server restart, ``pg_terminate_backend``, a proxy cut) is
+  never handed out: asyncpg has already detached it and taken its slot back;
+- one idle longer than ``idle_timeout`` is closed (down to ``min_connections``);
+- one that ran ``max_queries`` calls is replaced;
+- :meth:`PoolExecutor.expire_connections` closes the idle ones now and the busy ones when
+  they come back.
+
+Calls that never reached the server are not failed: while connecting fails (refused,
+``CannotConnectNowError`` during a restart), ``acquire`` keeps trying until ``pool_timeout``.
+A statement that may have reached the server is run again on a fresh connection only when it
+is a read (:func:`is_read_only`): a write is never applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+import asyncpg
+
+from .engine import Engine, Executor, PooledConnection, is_dead
+from .errors import (
+    DatabaseUnavailableError,
+    PoolTimeoutError,
+    is_connection_loss,
+    translate_error,
+)
+from .query import Query
+
+__all__ = ["Lease", "PoolExecutor", "is_read_only"]
+
+log = logging.getLogger("gatewaydb.pool")
+
+# Comments and quoted text (their words are not SQL), then what makes a statement a write.
+_NOT_SQL = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$",
+                      re.DOTALL)
+_WRITES = re.compile(
+    r"\b(insert|update|delete|merge|copy|call|lock|nextval|setval|set_config|pg_notify"
+    r"|pg_advisory\w*|txid_current|pg_current_xact_id)\b|\bfor\s+(no\s+key\s+)?update\b"
+    r"|\bfor\s+(key\s+)?share\b", re.IGNORECASE)
+_READ_STARTS = {"select", "with", "values", "table"}
+
+# Backoff between attempts to connect while the server refuses: short, since a restart
+# typically takes well under a second, and jittered so waiting callers do not stampede.
+_FIRST_BACKOFF = 0.02
+_MAX_BACKOFF = 0.25
+
+
+def is_read_only(sql: str) -> bool:
+    """Whether running ``sql`` twice is as good as running it once.
+
+    True for a SELECT (or WITH / VALUES / TABLE) that names no data-modifying command, row
+    lock, sequence or advisory-lock function; False for everything else. Conservative: a
+    statement that calls a function which writes must not be declared as a plain SELECT.
+    """
+    text = _NOT_SQL.sub(" ", sql).strip()
+    first = text.split(None, 1)[0].lower() if text else ""
+    return first in _READ_STARTS and _WRITES.search(text) is None
+
+
+def _ignore_result(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("closing a retired connection failed: %r", task.exception())
+
+
+class Lease:
+    """A connection taken from asyncpg's pool, with what the free list needs to know."""
+
+    __slots__ = ("conn", "generation", "idle_since", "uses")
+
+    def __init__(self, conn: PooledConnection, generation: int) -> None:
+        self.conn = conn
+        self.generation = generation
+        self.uses = 0
+        self.idle_since = 0.0
+
+
+class PoolExecutor(Executor):
+    """Borrows a pooled connection for each call.
+
+    ``_taken`` counts connections taken from asyncpg and not given back; it never exceeds
+    the pool's size, so asyncpg never makes a caller wait: callers wait here, first come
+    first served, for a connection or for room to take a new one.
+    """
+
+    __slots__ = ("_generation", "_idle", "_idle_timeout", "_max", "_max_queries", "_min",
+                 "_pool", "_reads", "_sweeper", "_taken", "_timeout", "_waiters")
+
+    def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
+        super().__init__(engine)
+        settings = engine.settings
+        self._pool = pool
+        self._timeout = settings.pool_timeout
+        self._idle_timeout = settings.idle_timeout
+        self._max_queries = settings.max_queries
+        self._max = pool.get_max_size()
+        self._min = pool.get_min_size()
+        self._reads = frozenset(name for name, sql in engine.sql.items() if is_read_only(sql))
+        self._idle: list[Lease] = []  # a stack: the most recently used on top
+        # Each waiter's future gets a lease, or None: "room to take one from asyncpg",
+        # already counted in _taken on the waiter's behalf.
+        self._waiters: deque[asyncio.Future[Lease | None]] = deque()
+        self._taken = 0
+        self._generation = 0
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    @property
+    def idle_count(self) -> int:
+        """Idle connections: the free list's and asyncpg's."""
+        return len(self._idle) + self._pool.get_idle_size()
+
+    def is_read(self, query: Query[Any]) -> bool:
+        """Whether ``query`` may run again after its connection was lost mid-call."""
+        return query.name in self._reads
+
+    # -- acquire -------------------------------------------------------------------------
+
+    async def acquire(self, deadline: float | None = None) -> Lease:
+        """A live pooled connection.
+
+        Waits (first come, first served) until ``deadline`` (loop time; default
+        ``pool_timeout`` from now), connecting again while the server refuses.
+
+        Raises:
+            PoolTimeoutError: every connection stayed busy until the deadline.
+            DatabaseUnavailableError: connecting kept failing until the deadline.
+        """
+        idle = self._idle
+        while idle:
+            lease = idle.pop()
+            if not is_dead(lease.conn):
+                return lease
+            self._discard(lease)
+        return await self._acquire_slow(deadline)
+
+    async def _acquire_slow(self, deadline: float | None) -> Lease:
+        loop = asyncio.get_running_loop()
+        if deadline is None:
+            deadline = loop.time() + self._timeout
+        failure: Exception | None = None
+        backoff = _FIRST_BACKOFF
+        try:
+            # asyncio.timeout, not asyncpg's acquire(timeout=): that is wait_for, a task.
+            async with asyncio.timeout_at(deadline):
+                while True:
+                    if self._taken < self._max and not self._waiters:
+                        self._taken += 1
+                    else:
+                        handed = await self._wait()
+                        if handed is not None:
+                            if not is_dead(handed.conn):
+                                return handed
+                            self._discard(handed)
+                            continue
+                    try:
+                        return await self._take()
+                    except Exception as exc:
+                        if not is_connection_loss(exc):
+                            raise translate_error(exc) from exc
+                        failure = exc
+                    await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+                    backoff = min(backoff * 2, _MAX_BACKOFF)
+        except TimeoutError:
+            if failure is not None:
+                raise DatabaseUnavailableError(
+                    f"cannot connect to the database within pool_timeout={self._timeout:g}s: "
+                    f"{failure or type(failure).__name__}") from failure
+            raise PoolTimeoutError(
+                f"no free connection within pool_timeout={self._timeout:g}s "
+                f"(connection_limit={self._max})") from None
+
+    async def _take(self) -> Lease:
+        """A connection from asyncpg, the room for it already counted in ``_taken``."""
+        try:
+            conn = await self._pool.acquire()
+        except BaseException:
+            self._gone()
+            raise
+        return Lease(conn, self._generation)
+
+    async def _wait(self) -> Lease | None:
+        waiter: asyncio.Future[Lease | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                # Handed a connection (or room) just as we gave up: pass it on.
+                handed = waiter.result()
+                if handed is None:
+                    self._gone()
+                else:
+                    self._put(handed)
+            else:
+                waiter.cancel()
+            raise
+
+    # -- release -------------------------------------------------------------------------
+
+    def _put(self, lease: Lease) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(lease)
+                return
+        lease.idle_since = asyncio.get_running_loop().time()
+        self._idle.append(lease)
+        if self._sweeper is None:
+            self._arm_sweeper()
+
+    def _gone(self) -> None:
+        """One connection fewer taken from asyncpg: give its room to the next waiter."""
+        self._taken -= 1
+        while self._waiters and self._taken < self._max:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._taken += 1
+                waiter.set_result(None)
+                return
+
+    def _discard(self, lease: Lease) -> None:
+        """Forget a dead connection; asyncpg has its slot back (or gets it now)."""
+        # Finishes asyncpg's cleanup if the protocol aborted; a detached proxy refuses,
+        # as asyncpg's cleanup already ran when the connection closed.
+        with contextlib.suppress(asyncpg.InterfaceError):
+            lease.conn.terminate()
+        self._gone()
+
+    def _retire(self, lease: Lease) -> None:
+        """Close a healthy connection in the background (expired, or used up)."""
+        task = asyncio.get_running_loop().create_task(lease.conn.close(timeout=5))
+        task.add_done_callback(_ignore_result)
+        task.add_done_callback(lambda _: self._gone())
+
+    def put_back(self, lease: Lease) -> bool:
+        """Keep ``lease`` for the next caller when its last operation completed normally.
+
+        Returns False when it must go through :meth:`release` instead (closed, in a
+        transaction, from an expired generation; a used-up one is retired here).
+        """
+        conn = lease.conn
+        if is_dead(conn) or conn.is_in_transaction() or lease.generation != self._generation:
+            return False
+        lease.uses += 1
+        if lease.uses >= self._max_queries:
+            self._retire(lease)
+        else:
+            self._put(lease)
+        return True
+
+    async def release(self, lease: Lease, *, clean: bool, detach: bool = False) -> None:
+        """Give ``lease`` back.
+
+        Args:
+            clean: its last operation completed normally (it may go to the next caller).
+            detach: a caller held the raw connection: return it through asyncpg, which
+                detaches the proxy, so a reference kept past the block fails instead of
+                reaching the next caller's connection.
+        """
+        if clean and not detach and self.put_back(lease):
+            return
+        try:
+            await self._pool.release(lease.conn)
+        except Exception as exc:
+            # asyncpg terminated the connection (its reset failed); the caller's own outcome
+            # is what to report.
+            log.debug("releasing a connection failed: %r", exc)
+        finally:
+            self._gone()
+
+    # -- upkeep --------------------------------------------------------------------------
+
+    def _arm_sweeper(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.call_later(max(self._idle_timeout / 4, 0.05), self._sweep)
+
+    def _sweep(self) -> None:
+        """Close connections idle longer than ``idle_timeout``, keeping ``min_connections``."""
+        self._sweeper = None
+        now = asyncio.get_running_loop().time()
+        kept: list[Lease] = []
+        live = self._pool.get_size()
+        for lease in self._idle:  # oldest first
+            if is_dead(lease.conn):
+                self._discard(lease)
+                live -= 1
+            elif now - lease.idle_since >= self._idle_timeout and live > self._min:
+                self._retire(lease)
+                live -= 1
+            else:
+                kept.append(lease)
+        self._idle[:] = kept
+        if kept:
+            self._arm_sweeper()
+
+    async def expire_connections(self) -> None:
+        """Replace every connection: idle ones now, busy ones when they come back."""
+        self._generation += 1
+        await self._pool.expire_connections()
+        idle, self._idle = self._idle, []
+        for lease in idle:
+            self._retire(lease)
+
+    async def drain(self) -> None:
+        """Hand every free-listed connection back to asyncpg's pool (before closing it)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        idle, self._idle = self._idle, []
+        for lease in idle:
+            await self.release(lease, clean=False)
+
+    # -- calls ---------------------------------------------------------------------------
+
+    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
+        method, sql = query.returns.value, self._engine.sql[query.name]
+        deadline: float | None = None
+        while True:
+            lease = await self.acquire(deadline)
+            try:
+                result = await getattr(lease.conn, method)(sql, *args)
+            except Exception as exc:
+                alive = not is_dead(lease.conn)
+                await self.release(lease, clean=False)
+                error = translate_error(exc, query.name, connection_alive=alive)
+                deadline = self._retry_deadline(query, error, deadline)
+                if deadline is None:
+                    raise error from exc
+                log.info("%s: connection lost, running the read again: %s", query.name, exc)
+                continue
+            except BaseException:
+                await self.release(lease, clean=False)
+                raise
+            if not self.put_back(lease):
+                await self.release(lease, clean=False)
+            return result
+
+    def _retry_deadline(self, query: Query[Any], error: Exception,
+                        deadline: float | None) -> float | None:
+        """When a failed call may run again (a read that lost its connection), its deadline."""
+        if query.name not in self._reads:
+            return None
+        return self.retry_deadline(error, deadline)
+
+    def retry_deadline(self, error: Exception, deadline: float | None) -> float | None:
+        """The deadline for running again an operation that lost its connection, or None.
+
+        None when ``error`` is not a connection loss or ``pool_timeout`` has passed since the
+        first attempt. Only for operations that are safe to repeat (reads, BEGIN).
+        """
+        if not isinstance(error, DatabaseUnavailableError):
+            return None
+        now = asyncio.get_running_loop().time()
+        deadline = now + self._timeout if deadline is None else deadline
+        return deadline if now < deadline else None
+
+    async def _copy(self, table: str, columns: Sequence[str],
+                    records: Iterable[Sequence[Any]]) -> str:
+        lease = await self.acquire()
+        try:
+            status = await lease.conn.copy_records_to_table(table, records=records,
+                                                            columns=columns)
+        except Exception as exc:
+            alive = not is_dead(lease.conn)
+            await self.release(lease, clean=False)
+            raise translate_error(exc, f"copy_{table}", connection_alive=alive) from exc
+        except BaseException:
+            await self.release(lease, clean=False)
+            raise
+        await self.release(lease, clean=True)
+        return status
+
+    async def iterate(self, query: Query[Any], *args: Any,
+                      chunk_size: int) -> AsyncIterator[list[Any]]:
+        deadline: float | None = None
+        while True:
+            lease = await self.acquire(deadline)
+            started = clean = False
+            try:
+                async with lease.conn.transaction(readonly=True):
+                    async for chunk in self._stream(lease.conn, query, args, chunk_size):
+                        started = True
+                        yield chunk
+                clean = True
+                return
+            except Exception as exc:
+                error = translate_error(exc, query.name,
+                                        connection_alive=not is_dead(lease.conn))
+                # Nothing reached the caller yet: the stream can start over on another
+                # connection, as any read can.
+                deadline = None if started else self._retry_deadline(query, error, deadline)
+                if deadline is None:
+                    if error is exc:
+                        raise
+                    raise error from exc
+            finally:
+                await self.release(lease, clean=clean)
