@@ -278,6 +278,10 @@ class PoolExecutor(Executor):
         """
         if clean and not detach and self.put_back(lease):
             return
+        if not is_dead(lease.conn) and lease.conn.is_in_transaction():
+            # A cancelled stream or call that left a transaction open: asyncpg would roll
+            # it back with a warning on stderr; ending the connection ends it too, at once.
+            lease.conn.terminate()
         try:
             await self._pool.release(lease.conn)
         except Exception as exc:

@@ -6,6 +6,8 @@ import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
+
 from ..gateway.api import GatewayAPI
 from .engine import ConnectionExecutor, Executor, PooledConnection, is_dead
 from .errors import InterfaceError, translate_error
@@ -19,6 +21,9 @@ __all__ = ["Isolation", "Transaction", "TransactionBlock", "full_reset"]
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
 log = logging.getLogger("gatewaydb")
+
+# Seconds a rollback may take before its connection is terminated instead.
+_ROLLBACK_TIMEOUT = 5.0
 
 
 async def full_reset(conn: PooledConnection) -> bool:
@@ -67,6 +72,26 @@ class Transaction(GatewayAPI):
         conn = self._executor.connection
         self._raw_used = True
         return conn
+
+
+async def _roll_back(native: Any, conn: PooledConnection) -> bool:
+    """Roll back after the block raised (a cancellation included); whether it worked.
+
+    Shielded, so that a cancelled block still ends its transaction on the server instead of
+    leaving it to the pool; bounded, so that a connection that stopped answering cannot hold
+    the caller. One that could not roll back is terminated, never reused: the server ends
+    its transaction when the connection goes. Its failure is not raised: the block's own
+    exception is the one to report.
+    """
+    with anyio.CancelScope(shield=True), anyio.move_on_after(_ROLLBACK_TIMEOUT):
+        try:
+            await native.rollback()
+        except Exception as exc:
+            log.debug("rollback failed, terminating the connection: %r", exc)
+        else:
+            return True
+    conn.terminate()
+    return False
 
 
 class TransactionBlock:
@@ -126,15 +151,12 @@ class TransactionBlock:
         try:
             if exc_type is None:
                 await self._native.commit()
+                clean = True
             else:
-                await self._native.rollback()
-            clean = True
+                clean = await _roll_back(self._native, conn)
         except Exception as failure:
-            if exc_type is None:
-                raise translate_error(failure, "COMMIT",
-                                      connection_alive=not is_dead(conn)) from failure
-            # The block's own exception is the one to report; the rollback failing means
-            # the connection is broken, and the pool will replace it.
+            raise translate_error(failure, "COMMIT",
+                                  connection_alive=not is_dead(conn)) from failure
         finally:
             tx._executor.close()
             raw = tx._raw_used
