@@ -39,7 +39,7 @@ from ..core.errors import (
     FieldError,
     InvalidInputError,
 )
-from ..core.settings import Settings
+from ..core.settings import Settings, mask_url
 from ..gateway._paths import migrations_dir
 
 __all__ = [
@@ -108,10 +108,7 @@ def yoyo_url(url: str) -> str:
 
 
 def _public(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+    return mask_url(url)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
+import anyio
 import asyncpg
 
 from .engine import Engine, Executor, PooledConnection, is_dead
@@ -46,7 +47,7 @@ from .errors import (
 )
 from .query import Query
 
-__all__ = ["Lease", "PoolExecutor", "is_read_only"]
+__all__ = ["Lease", "PoolExecutor", "is_read_only", "roll_back"]
 
 log = logging.getLogger("gatewaydb.pool")
 
@@ -63,6 +64,8 @@ _READ_STARTS = {"select", "with", "values", "table"}
 # typically takes well under a second, and jittered so waiting callers do not stampede.
 _FIRST_BACKOFF = 0.02
 _MAX_BACKOFF = 0.25
+# Seconds a rollback may take before its connection is terminated instead.
+_ROLLBACK_TIMEOUT = 5.0
 
 
 def is_read_only(sql: str) -> bool:
@@ -75,6 +78,29 @@ def is_read_only(sql: str) -> bool:
     text = _NOT_SQL.sub(" ", sql).strip()
     first = text.split(None, 1)[0].lower() if text else ""
     return first in _READ_STARTS and _WRITES.search(text) is None
+
+
+async def roll_back(native: Any, conn: PooledConnection) -> bool:
+    """End an asyncpg transaction started with ``__aenter__`` by rolling back.
+
+    Shielded, so that a cancelled caller still ends its transaction on the server rather
+    than leaving it to the pool (whose reset would warn on stderr); bounded, so that a
+    connection that stopped answering cannot hold the caller. A live connection that could
+    not roll back is terminated, never reused (the server then ends the transaction).
+    Returns whether the rollback worked; a failure is not raised: the caller's own exception
+    is the one to report.
+    """
+    with anyio.CancelScope(shield=True), anyio.move_on_after(_ROLLBACK_TIMEOUT):
+        try:
+            # asyncpg's managed exit: any exception type means ROLLBACK.
+            await native.__aexit__(Exception, None, None)
+        except Exception as exc:
+            log.debug("rollback failed: %r", exc)
+        else:
+            return True
+    if not is_dead(conn):
+        conn.terminate()
+    return False
 
 
 def _ignore_result(task: asyncio.Task[Any]) -> None:
@@ -102,8 +128,8 @@ class PoolExecutor(Executor):
     first served, for a connection or for room to take a new one.
     """
 
-    __slots__ = ("_generation", "_idle", "_idle_timeout", "_max", "_max_queries", "_min",
-                 "_pool", "_reads", "_sweeper", "_taken", "_timeout", "_waiters")
+    __slots__ = ("_closing", "_generation", "_idle", "_idle_timeout", "_max", "_max_queries",
+                 "_min", "_pool", "_reads", "_sweeper", "_taken", "_timeout", "_waiters")
 
     def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
         super().__init__(engine)
@@ -122,6 +148,7 @@ class PoolExecutor(Executor):
         self._taken = 0
         self._generation = 0
         self._sweeper: asyncio.TimerHandle | None = None
+        self._closing = False
 
     @property
     def idle_count(self) -> int:
@@ -189,13 +216,38 @@ class PoolExecutor(Executor):
                 f"(connection_limit={self._max})") from None
 
     async def _take(self) -> Lease:
-        """A connection from asyncpg, the room for it already counted in ``_taken``."""
+        """A connection from asyncpg, the room for it already counted in ``_taken``.
+
+        Opening one runs in a task of its own that the caller's cancellation does not stop:
+        a connection half-opened for a caller that gave up goes to the next caller instead
+        of being thrown away (and asyncpg, cancelled during its SSL negotiation, would leave
+        an unretrieved future behind).
+        """
+        task = asyncio.get_running_loop().create_task(self._open())
         try:
-            conn = await self._pool.acquire()
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done() or task.cancelled():
+                task.add_done_callback(self._adopt)
+                raise
+            self._adopt(task)
+            raise
         except BaseException:
             self._gone()
             raise
-        return Lease(conn, self._generation)
+
+    async def _open(self) -> Lease:
+        return Lease(await self._pool.acquire(), self._generation)
+
+    def _adopt(self, task: asyncio.Task[Lease]) -> None:
+        """The connection opened for a caller that gave up: for the next one."""
+        if task.cancelled() or task.exception() is not None:
+            self._gone()
+        elif self._closing:
+            self._gone()
+            task.result().conn.terminate()
+        else:
+            self._put(task.result())
 
     async def _wait(self) -> Lease | None:
         waiter: asyncio.Future[Lease | None] = asyncio.get_running_loop().create_future()
@@ -278,10 +330,6 @@ class PoolExecutor(Executor):
         """
         if clean and not detach and self.put_back(lease):
             return
-        if not is_dead(lease.conn) and lease.conn.is_in_transaction():
-            # A cancelled stream or call that left a transaction open: asyncpg would roll
-            # it back with a warning on stderr; ending the connection ends it too, at once.
-            lease.conn.terminate()
         try:
             await self._pool.release(lease.conn)
         except Exception as exc:
@@ -326,6 +374,7 @@ class PoolExecutor(Executor):
 
     async def drain(self) -> None:
         """Hand every free-listed connection back to asyncpg's pool (before closing it)."""
+        self._closing = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
@@ -400,10 +449,18 @@ class PoolExecutor(Executor):
             lease = await self.acquire(deadline)
             started = clean = False
             try:
-                async with lease.conn.transaction(readonly=True):
+                # A read-only transaction: one snapshot for the whole stream. Entered as
+                # asyncpg's managed block, so that the pool's reset never warns about it.
+                native = lease.conn.transaction(readonly=True)
+                await native.__aenter__()
+                try:
                     async for chunk in self._stream(lease.conn, query, args, chunk_size):
                         started = True
                         yield chunk
+                except BaseException:
+                    await roll_back(native, lease.conn)
+                    raise
+                await native.__aexit__(None, None, None)
                 clean = True
                 return
             except Exception as exc:

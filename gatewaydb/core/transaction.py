@@ -6,11 +6,10 @@ import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
-
 from ..gateway.api import GatewayAPI
 from .engine import ConnectionExecutor, Executor, PooledConnection, is_dead
 from .errors import InterfaceError, translate_error
+from .pool import roll_back
 
 if TYPE_CHECKING:
     from .database import Database
@@ -21,9 +20,6 @@ __all__ = ["Isolation", "Transaction", "TransactionBlock", "full_reset"]
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
 log = logging.getLogger("gatewaydb")
-
-# Seconds a rollback may take before its connection is terminated instead.
-_ROLLBACK_TIMEOUT = 5.0
 
 
 async def full_reset(conn: PooledConnection) -> bool:
@@ -74,26 +70,6 @@ class Transaction(GatewayAPI):
         return conn
 
 
-async def _roll_back(native: Any, conn: PooledConnection) -> bool:
-    """Roll back after the block raised (a cancellation included); whether it worked.
-
-    Shielded, so that a cancelled block still ends its transaction on the server instead of
-    leaving it to the pool; bounded, so that a connection that stopped answering cannot hold
-    the caller. One that could not roll back is terminated, never reused: the server ends
-    its transaction when the connection goes. Its failure is not raised: the block's own
-    exception is the one to report.
-    """
-    with anyio.CancelScope(shield=True), anyio.move_on_after(_ROLLBACK_TIMEOUT):
-        try:
-            await native.rollback()
-        except Exception as exc:
-            log.debug("rollback failed, terminating the connection: %r", exc)
-        else:
-            return True
-    conn.terminate()
-    return False
-
-
 class TransactionBlock:
     """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK.
 
@@ -124,7 +100,9 @@ class TransactionBlock:
             lease = await pool_ex.acquire(deadline)
             native = lease.conn.transaction(isolation=self._isolation, readonly=self._readonly)
             try:
-                await native.start()
+                # asyncpg's managed block: the pool's reset of a connection whose BEGIN was
+                # cancelled then rolls back without a warning on stderr.
+                await native.__aenter__()
                 break
             except Exception as exc:
                 alive = not is_dead(lease.conn)
@@ -150,10 +128,10 @@ class TransactionBlock:
         clean = False
         try:
             if exc_type is None:
-                await self._native.commit()
+                await self._native.__aexit__(None, None, None)
                 clean = True
             else:
-                clean = await _roll_back(self._native, conn)
+                clean = await roll_back(self._native, conn)
         except Exception as failure:
             raise translate_error(failure, "COMMIT",
                                   connection_alive=not is_dead(conn)) from failure
