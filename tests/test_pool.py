@@ -129,7 +129,7 @@ async def test_random_cancellations_leave_nothing_open_and_are_counted(
         assert pool is not None
         assert pool.size == pool.idle
         assert pool.size <= pool.max_size
-        executor = db._pool_executor()
+        executor = db._pool_executor().connections
         assert executor._taken == len(executor._idle)
         stats = db.stats().statements
         counted = {name: s.cancelled for name, s in stats.items()}

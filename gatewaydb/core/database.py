@@ -41,7 +41,7 @@ from .errors import (
     TransactionConflictError,
     translate_error,
 )
-from .pool import PoolExecutor
+from .pool_executor import PoolExecutor
 from .query import declared, value
 from .registry import Registry
 from .settings import Settings

@@ -1,4 +1,4 @@
-"""``PoolExecutor``: one pooled connection per call, handed from caller to caller.
+"""``FreeList``: pooled connections handed from caller to caller, only live ones.
 
 asyncpg's pool opens, replaces and closes connections; gatewaydb keeps the ones it has taken
 in a free list and hands them from caller to caller itself. A connection whose last call
@@ -15,13 +15,12 @@ The free list owes what asyncpg's release path does (``PoolConnectionHolder.rele
   never handed out: asyncpg has already detached it and taken its slot back;
 - one idle longer than ``idle_timeout`` is closed (down to ``min_connections``);
 - one that ran ``max_queries`` calls is replaced;
-- :meth:`PoolExecutor.expire_connections` closes the idle ones now and the busy ones when
+- :meth:`FreeList.expire_connections` closes the idle ones now and the busy ones when
   they come back.
 
-Calls that never reached the server are not failed: while connecting fails (refused,
-``CannotConnectNowError`` during a restart), ``acquire`` keeps trying until ``pool_timeout``.
-A statement that may have reached the server is run again on a fresh connection only when it
-is a read (:func:`is_read_only`): a write is never applied twice.
+While connecting fails (refused, ``CannotConnectNowError`` during a restart), ``acquire``
+keeps trying until its deadline (``pool_timeout``); what a failed call may retry is
+:mod:`gatewaydb.core.pool_executor`'s business.
 """
 
 from __future__ import annotations
@@ -30,54 +29,30 @@ import asyncio
 import contextlib
 import logging
 import random
-import re
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import anyio
 import asyncpg
 
-from .engine import Engine, Executor, PooledConnection, is_dead
+from .engine import PooledConnection, is_dead
 from .errors import (
     DatabaseUnavailableError,
     PoolTimeoutError,
     is_connection_loss,
     translate_error,
 )
-from .query import Query
+from .settings import Settings
 
-__all__ = ["Lease", "PoolExecutor", "is_read_only", "roll_back"]
+__all__ = ["FreeList", "Lease", "roll_back"]
 
 log = logging.getLogger("gatewaydb.pool")
-
-# Comments and quoted text (their words are not SQL), then what makes a statement a write.
-_NOT_SQL = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$",
-                      re.DOTALL)
-_WRITES = re.compile(
-    r"\b(insert|update|delete|merge|copy|call|lock|nextval|setval|set_config|pg_notify"
-    r"|pg_advisory\w*|txid_current|pg_current_xact_id)\b|\bfor\s+(no\s+key\s+)?update\b"
-    r"|\bfor\s+(key\s+)?share\b", re.IGNORECASE)
-_READ_STARTS = {"select", "with", "values", "table"}
-
 # Backoff between attempts to connect while the server refuses: short, since a restart
 # typically takes well under a second, and jittered so waiting callers do not stampede.
 _FIRST_BACKOFF = 0.02
 _MAX_BACKOFF = 0.25
 # Seconds a rollback may take before its connection is terminated instead.
 _ROLLBACK_TIMEOUT = 5.0
-
-
-def is_read_only(sql: str) -> bool:
-    """Whether running ``sql`` twice is as good as running it once.
-
-    True for a SELECT (or WITH / VALUES / TABLE) that names no data-modifying command, row
-    lock, sequence or advisory-lock function; False for everything else. Conservative: a
-    statement that calls a function which writes must not be declared as a plain SELECT.
-    """
-    text = _NOT_SQL.sub(" ", sql).strip()
-    first = text.split(None, 1)[0].lower() if text else ""
-    return first in _READ_STARTS and _WRITES.search(text) is None
 
 
 async def roll_back(native: Any, conn: PooledConnection) -> bool:
@@ -120,8 +95,8 @@ class Lease:
         self.idle_since = 0.0
 
 
-class PoolExecutor(Executor):
-    """Borrows a pooled connection for each call.
+class FreeList:
+    """The connections taken from asyncpg's pool, handed from caller to caller.
 
     ``_taken`` counts connections taken from asyncpg and not given back; it never exceeds
     the pool's size, so asyncpg never makes a caller wait: callers wait here, first come
@@ -129,18 +104,15 @@ class PoolExecutor(Executor):
     """
 
     __slots__ = ("_closing", "_generation", "_idle", "_idle_timeout", "_max", "_max_queries",
-                 "_min", "_pool", "_reads", "_sweeper", "_taken", "_timeout", "_waiters")
+                 "_min", "_pool", "_sweeper", "_taken", "_timeout", "_waiters")
 
-    def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
-        super().__init__(engine)
-        settings = engine.settings
+    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
         self._timeout = settings.pool_timeout
         self._idle_timeout = settings.idle_timeout
         self._max_queries = settings.max_queries
         self._max = pool.get_max_size()
         self._min = pool.get_min_size()
-        self._reads = frozenset(name for name, sql in engine.sql.items() if is_read_only(sql))
         self._idle: list[Lease] = []  # a stack: the most recently used on top
         # Each waiter's future gets a lease, or None: "room to take one from asyncpg",
         # already counted in _taken on the waiter's behalf.
@@ -155,14 +127,10 @@ class PoolExecutor(Executor):
         """Idle connections: the free list's and asyncpg's."""
         return len(self._idle) + self._pool.get_idle_size()
 
-    def is_read(self, query: Query[Any]) -> bool:
-        """Whether ``query`` may run again after its connection was lost mid-call."""
-        return query.name in self._reads
-
     # -- acquire -------------------------------------------------------------------------
 
     async def acquire(self, deadline: float | None = None) -> Lease:
-        """A live pooled connection.
+        """A live pooled connection, as a lease to give back with :meth:`release`.
 
         Waits (first come, first served) until ``deadline`` (loop time; default
         ``pool_timeout`` from now), connecting again while the server refuses.
@@ -381,97 +349,3 @@ class PoolExecutor(Executor):
         idle, self._idle = self._idle, []
         for lease in idle:
             await self.release(lease, clean=False)
-
-    # -- calls ---------------------------------------------------------------------------
-
-    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
-        method, sql = query.returns.value, self._engine.sql[query.name]
-        deadline: float | None = None
-        while True:
-            lease = await self.acquire(deadline)
-            try:
-                result = await getattr(lease.conn, method)(sql, *args)
-            except Exception as exc:
-                alive = not is_dead(lease.conn)
-                await self.release(lease, clean=False)
-                error = translate_error(exc, query.name, connection_alive=alive)
-                deadline = self._retry_deadline(query, error, deadline)
-                if deadline is None:
-                    raise error from exc
-                log.info("%s: connection lost, running the read again: %s", query.name, exc)
-                continue
-            except BaseException:
-                await self.release(lease, clean=False)
-                raise
-            if not self.put_back(lease):
-                await self.release(lease, clean=False)
-            return result
-
-    def _retry_deadline(self, query: Query[Any], error: Exception,
-                        deadline: float | None) -> float | None:
-        """When a failed call may run again (a read that lost its connection), its deadline."""
-        if query.name not in self._reads:
-            return None
-        return self.retry_deadline(error, deadline)
-
-    def retry_deadline(self, error: Exception, deadline: float | None) -> float | None:
-        """The deadline for running again an operation that lost its connection, or None.
-
-        None when ``error`` is not a connection loss or ``pool_timeout`` has passed since the
-        first attempt. Only for operations that are safe to repeat (reads, BEGIN).
-        """
-        if not isinstance(error, DatabaseUnavailableError):
-            return None
-        now = asyncio.get_running_loop().time()
-        deadline = now + self._timeout if deadline is None else deadline
-        return deadline if now < deadline else None
-
-    async def _copy(self, table: str, columns: Sequence[str],
-                    records: Iterable[Sequence[Any]]) -> str:
-        lease = await self.acquire()
-        try:
-            status = await lease.conn.copy_records_to_table(table, records=records,
-                                                            columns=columns)
-        except Exception as exc:
-            alive = not is_dead(lease.conn)
-            await self.release(lease, clean=False)
-            raise translate_error(exc, f"copy_{table}", connection_alive=alive) from exc
-        except BaseException:
-            await self.release(lease, clean=False)
-            raise
-        await self.release(lease, clean=True)
-        return status
-
-    async def iterate(self, query: Query[Any], *args: Any,
-                      chunk_size: int) -> AsyncIterator[list[Any]]:
-        deadline: float | None = None
-        while True:
-            lease = await self.acquire(deadline)
-            started = clean = False
-            try:
-                # A read-only transaction: one snapshot for the whole stream. Entered as
-                # asyncpg's managed block, so that the pool's reset never warns about it.
-                native = lease.conn.transaction(readonly=True)
-                await native.__aenter__()
-                try:
-                    async for chunk in self._stream(lease.conn, query, args, chunk_size):
-                        started = True
-                        yield chunk
-                except BaseException:
-                    await roll_back(native, lease.conn)
-                    raise
-                await native.__aexit__(None, None, None)
-                clean = True
-                return
-            except Exception as exc:
-                error = translate_error(exc, query.name,
-                                        connection_alive=not is_dead(lease.conn))
-                # Nothing reached the caller yet: the stream can start over on another
-                # connection, as any read can.
-                deadline = None if started else self._retry_deadline(query, error, deadline)
-                if deadline is None:
-                    if error is exc:
-                        raise
-                    raise error from exc
-            finally:
-                await self.release(lease, clean=clean)

@@ -13,7 +13,8 @@ from .pool import roll_back
 
 if TYPE_CHECKING:
     from .database import Database
-    from .pool import Lease, PoolExecutor
+    from .pool import Lease
+    from .pool_executor import PoolExecutor
 
 __all__ = ["Isolation", "Transaction", "TransactionBlock", "full_reset"]
 
