@@ -68,7 +68,7 @@ async def test_after_the_server_drops_every_idle_connection_the_next_20_calls_su
 async def test_a_backend_killed_inside_a_transaction_is_unavailable_and_writes_nothing(
         database_url: str, where: str) -> None:
     async with Database(database_url, connection_limit=2, application_name="gw-txkill") as db:
-        for round_ in range(8):
+        for round_ in range(5):
             email = f"{where.replace(' ', '-')}-{round_}@example.com"
 
             async def body(tx: Transaction, email: str = email) -> None:

@@ -5,7 +5,7 @@ in a free list and hands them from caller to caller itself. A connection whose l
 completed normally, outside a transaction, goes to the next waiting caller (or the free list)
 with no await, where asyncpg's ``Pool.release`` costs an ``asyncio.shield`` task and a loop
 iteration per call (measured: about half the 16-task throughput of API-key lookups, see
-README "Connections"). Everything else — a failure, a cancellation, an open transaction, a
+README "How it works"). Everything else — a failure, a cancellation, an open transaction, a
 connection a caller used raw — goes back through asyncpg's release, which waits out
 cancellations, rolls back, detaches the proxy and replaces broken connections.
 
