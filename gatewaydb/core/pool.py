@@ -4,10 +4,11 @@ asyncpg's pool opens, replaces and closes connections; gatewaydb keeps the ones 
 in a free list and hands them from caller to caller itself. A connection whose last call
 completed normally, outside a transaction, goes to the next waiting caller (or the free list)
 with no await, where asyncpg's ``Pool.release`` costs an ``asyncio.shield`` task and a loop
-iteration per call (measured: about half the 16-task throughput of API-key lookups, see
-README "How it works"). Everything else — a failure, a cancellation, an open transaction, a
-connection a caller used raw — goes back through asyncpg's release, which waits out
-cancellations, rolls back, detaches the proxy and replaces broken connections.
+iteration per call (measured on API-key lookups: about half the sequential latency and
+1.4-2x the 16-task throughput; README "How it works"). Everything else — a failure, a
+cancellation, an open transaction, a connection a caller used raw — goes back through
+asyncpg's release, which waits out cancellations, rolls back, detaches the proxy and
+replaces broken connections.
 
 The free list owes what asyncpg's release path does (``PoolConnectionHolder.release``):
 
