@@ -1,0 +1,39 @@
+"""The gatewaydb core: named SQL statements on an asyncpg pool, for any service.
+
+The public seam a service (the Gateway API included) builds on::
+
+    from gatewaydb.core import Database, rows
+
+    @rows(Clip)
+    def get_top_clips(asset_id: UUID, min_score: float, limit: int) -> None: ...
+
+    async with Database(url, sql_paths=["sql"], queries=[my_queries]) as db:
+        clips = await db.run(get_top_clips(asset_id, 0.8, 5))
+
+Nothing here knows the Gateway domain: its models, enums, constraint names and statements are
+the Gateway API's own declarations (:mod:`gatewaydb.gateway`).
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .database import Database, DatabaseStats, Transaction
+from .query import Call, Query, command, row, rows, value
+from .reports import HealthReport, PoolStatus
+from .settings import Settings
+
+__all__ = [
+    "Call",
+    "Database",
+    "DatabaseStats",
+    "HealthReport",
+    "PoolStatus",
+    "Query",
+    "Settings",
+    "Transaction",
+    "command",
+    "errors",
+    "row",
+    "rows",
+    "value",
+]

@@ -1,14 +1,17 @@
-"""``Database``: the seed service's facade, its lifecycle, transactions and reports.
+"""``Database``: a service's statements on a pool — lifecycle, transactions and reports.
 
-::
+The core's ``Database`` knows no domain: it runs the declarations it is given, from the SQL
+directories it is given (the Gateway API is one such service, :mod:`gatewaydb.gateway`)::
 
-    async with Database("postgresql://localhost/gateway") as db:
-        user = await db.create_user(email="ann@example.com")
+    async with Database(url, sql_paths=[HERE / "sql"], queries=[queries]) as db:
+        top = await db.run(queries.top_clips(asset_id, 0.8))
 
-    async with db.transaction() as tx:       # tx has every method db has
-        asset = await tx.create_asset(user.id, "v.mp4", "gs://b/v.mp4")
+    async with db.transaction() as tx:       # tx runs the same calls, in one transaction
+        await tx.run(queries.rename_asset(asset_id, "new.mp4"))
+        async with tx.transaction():         # a SAVEPOINT: rolled back alone on error
+            ...
 
-    result = await db.transaction(create_both, retries=3)   # the seed's callback form
+    result = await db.transaction(create_both, retries=3)   # the callback form
 """
 
 from __future__ import annotations
@@ -17,22 +20,31 @@ import asyncio
 import enum
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from time import perf_counter
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Self, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, Self, cast, overload
 
 import anyio
 import asyncpg
 import orjson
+from pydantic import BaseModel
+from typing_extensions import TypeVar
 
-from ..gateway._paths import sql_dir
-from ..gateway.api import GatewayAPI
-from ..gateway.models import HealthReport, PoolStatus
+from . import meta
 from .contract import check_contract
-from .engine import ConnectionExecutor, Engine, Executor, PooledConnection, PoolExecutor
+from .engine import ConnectionExecutor, Engine, PooledConnection, PoolExecutor
 from .errors import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -41,20 +53,23 @@ from .errors import (
     TransactionConflictError,
     translate_error,
 )
-from .query import declared, value
+from .query import Call, Query, collect
 from .registry import Registry
+from .reports import HealthReport, PoolStatus
 from .settings import Settings
 from .stats import StatementStats
 
 __all__ = ["Database", "DatabaseStats", "Transaction"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
 log = logging.getLogger("gatewaydb")
 
-_PING = value("meta_ping", int)
-_SERVER_VERSION = value("meta_server_version", str)
+_PING = meta.meta_ping()
+_SERVER_VERSION = meta.meta_server_version()
 
 
 class _State(enum.Enum):
@@ -69,13 +84,6 @@ class DatabaseStats:
 
     statements: dict[str, StatementStats]
     pool: PoolStatus | None
-
-
-def _load_registry() -> tuple[Registry, dict[str, Any]]:
-    registry = Registry.load(sql_dir())
-    queries = declared()
-    registry.check_bound({name: q.declared_at for name, q in queries.items()})
-    return registry, queries
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -120,12 +128,13 @@ async def _full_reset(conn: PooledConnection) -> None:
         raise
 
 
-class Transaction(GatewayAPI):
-    """One database transaction; offers exactly the methods of :class:`Database`.
+class Transaction:
+    """One database transaction: runs the same calls as its :class:`Database`.
 
     Obtained from ``async with db.transaction() as tx`` or passed to the callback of
-    ``await db.transaction(fn)``. Any exception out of the block rolls everything back.
-    After the block ends, every method raises InterfaceError.
+    ``await db.transaction(fn)``. Any exception out of the block rolls everything back;
+    ``async with tx.transaction():`` nests a SAVEPOINT. After the block ends, every method
+    raises InterfaceError.
     """
 
     __slots__ = ("_executor", "_raw_used")
@@ -134,9 +143,29 @@ class Transaction(GatewayAPI):
         self._executor = executor
         self._raw_used = False
 
-    @property
-    def _ex(self) -> Executor:
-        return self._executor
+    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """Run a declared statement in this transaction (see :meth:`Database.run`)."""
+        return self._executor.run(call)
+
+    def iterate(self, call: Call[list[M]], *,
+                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """Stream a rows statement in this transaction (see :meth:`Database.iterate`)."""
+        return self._executor.iterate(call, chunk_size=chunk_size)
+
+    async def copy_records(self, table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
+        """Bulk-insert in this transaction (see :meth:`Database.copy_records`)."""
+        return await self._executor.copy_records(table, columns, records,
+                                                 constraints=constraints)
+
+    def transaction(self) -> _Savepoint[Self]:
+        """``async with tx.transaction():`` — a SAVEPOINT inside this transaction.
+
+        An exception out of the inner block rolls back only what ran inside it, then
+        propagates; the outer transaction stays usable. Blocks nest to any depth.
+        """
+        return _Savepoint(self)
 
     @property
     def connection(self) -> PooledConnection:
@@ -150,20 +179,60 @@ class Transaction(GatewayAPI):
         return conn
 
 
-class _TransactionBlock:
+TxT = TypeVar("TxT", bound=Transaction, default=Transaction)
+
+
+class _Savepoint(Generic[TxT]):
+    """``async with tx.transaction():``: SAVEPOINT, then RELEASE or ROLLBACK TO it."""
+
+    __slots__ = ("_native", "_tx")
+
+    def __init__(self, tx: TxT) -> None:
+        self._tx = tx
+        self._native: Any = None
+
+    async def __aenter__(self) -> TxT:
+        if self._native is not None:
+            raise InterfaceError("this savepoint block is already in use")
+        # asyncpg turns a transaction started inside another on one connection into a
+        # SAVEPOINT, and its commit/rollback into RELEASE / ROLLBACK TO SAVEPOINT.
+        native = self._tx._executor.connection.transaction()
+        try:
+            await native.start()
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        self._native = native
+        return self._tx
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if exc_type is None:
+                await self._native.commit()
+            else:
+                await self._native.rollback()
+        except Exception as failure:
+            if exc_type is None:
+                raise translate_error(failure) from failure
+            # The block's own exception is the one to report; the outer transaction, now
+            # unusable, fails at its next statement or at its end.
+
+
+class _TransactionBlock(Generic[TxT]):
     """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK."""
 
     __slots__ = ("_conn", "_db", "_isolation", "_native", "_readonly", "_tx")
 
-    def __init__(self, db: Database, isolation: Isolation | None, readonly: bool) -> None:
+    def __init__(self, db: Database[TxT], isolation: Isolation | None,
+                 readonly: bool) -> None:
         self._db = db
         self._isolation = isolation
         self._readonly = readonly
         self._conn: PooledConnection | None = None
         self._native: Any = None
-        self._tx: Transaction | None = None
+        self._tx: TxT | None = None
 
-    async def __aenter__(self) -> Transaction:
+    async def __aenter__(self) -> TxT:
         if self._conn is not None:
             raise InterfaceError("this transaction block is already in use")
         pool_ex = self._db._pool_executor()
@@ -177,8 +246,9 @@ class _TransactionBlock:
                 raise translate_error(exc) from exc
             raise
         self._conn, self._native = conn, native
-        self._tx = Transaction(ConnectionExecutor(pool_ex.engine, conn))
-        return self._tx
+        self._tx = tx = cast(TxT, self._db.transaction_class(
+            ConnectionExecutor(pool_ex.engine, conn)))
+        return tx
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -208,22 +278,30 @@ class _TransactionBlock:
                 await self._db._release(conn, clean=clean)
 
 
-class Database(GatewayAPI):
-    """The Gateway data service on a pool of asyncpg connections.
+class Database(Generic[TxT]):
+    """A service's named statements on a pool of asyncpg connections.
 
     Args:
         url: ``postgresql://`` URL; pool settings may ride in its query string
             (``?connection_limit=20&pool_timeout=30``). None reads ``$DATABASE_URL`` when
             :meth:`connect` runs, so a module-level instance can exist before configuration.
+        sql_paths: directories of ``.sql`` files (``-- name:`` statements) to load.
+        queries: where the declarations of those statements are: modules, classes (their
+            attributes are scanned) or single declarations. Every statement in
+            ``sql_paths`` must be declared, and every declaration must have its statement.
         **settings: overrides for any setting in :mod:`gatewaydb.settings`.
 
     Raises:
         ConfigurationError: an unknown or malformed setting (checked here, before any I/O).
     """
 
-    _instance: ClassVar[Database | None] = None
+    #: What :meth:`transaction` hands out; a service's subclass may add its own methods.
+    transaction_class: ClassVar[type[Transaction]] = Transaction
 
-    def __init__(self, url: str | None = None, **settings: Any) -> None:
+    def __init__(self, url: str | None = None, *, sql_paths: Iterable[Path | str] = (),
+                 queries: Iterable[object] = (), **settings: Any) -> None:
+        self._sql_paths = (meta.SQL_DIR, *map(Path, sql_paths))
+        self._sources = (meta, *queries)
         self._url = url
         self._overrides = settings
         # Check what can be checked now; a missing URL waits for connect().
@@ -235,13 +313,6 @@ class Database(GatewayAPI):
         self._lock = asyncio.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------
-
-    @classmethod
-    def get_instance(cls) -> Database:
-        """The process-wide instance (the seed's ``DatabaseService.getInstance()``)."""
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
 
     @property
     def settings(self) -> Settings:
@@ -260,7 +331,8 @@ class Database(GatewayAPI):
 
         Raises:
             ConfigurationError: no URL, or bad settings.
-            SQLRegistryError: a malformed ``sql/*.sql`` file, or SQL and code out of step.
+            SQLRegistryError: a malformed ``.sql`` file, or statements and declarations out
+                of step (a statement no code declares, a declaration with no statement).
             DatabaseUnavailableError: the server cannot be reached.
             SchemaMismatchError: statements that do not fit the live schema.
         """
@@ -268,7 +340,7 @@ class Database(GatewayAPI):
             if self._state is _State.OPEN:
                 return
             settings = self.settings
-            registry, queries = _load_registry()
+            registry, queries = self._load()
             pool = await self._create_pool(settings, len(queries))
             try:
                 if settings.check_schema:
@@ -338,6 +410,57 @@ class Database(GatewayAPI):
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.disconnect()
 
+    def declarations(self) -> dict[str, Query[Any, Any]]:
+        """Every statement declaration this database runs (its own and the core's), by name.
+
+        Raises:
+            SQLRegistryError: two declarations of one name.
+        """
+        return collect(self._sources)
+
+    def _load(self) -> tuple[Registry, dict[str, Query[Any, Any]]]:
+        registry = Registry.load(*self._sql_paths)
+        queries = self.declarations()
+        registry.check_bound({name: q.declared_at for name, q in queries.items()})
+        return registry, queries
+
+    # -- running statements --------------------------------------------------------------
+
+    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """Run a declared statement on a pooled connection.
+
+        ``await db.run(get_top_clips(asset_id, 0.8, 5))`` gives what the declaration says:
+        ``list[Model]`` (``rows``), ``Model | None`` (``row``), the value or None
+        (``value``), the command tag (``command``).
+
+        Raises:
+            InterfaceError: the declaration is not one of this database's ``queries``.
+            GatewayDBError: the server's error, translated (see :mod:`gatewaydb.errors`).
+        """
+        return self._pool_executor().run(call)
+
+    def iterate(self, call: Call[list[M]], *,
+                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """Stream a ``rows`` statement through a server-side cursor, ``chunk_size`` a time.
+
+        The stream holds one pooled connection, in a read-only transaction (one snapshot),
+        until it is exhausted or closed.
+        """
+        return self._pool_executor().iterate(call, chunk_size=chunk_size)
+
+    async def copy_records(self, table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
+        """Bulk-insert ``records`` into ``table`` with one binary COPY; all rows or none.
+
+        ``table`` and ``columns`` must be constants of the calling code, never user data.
+
+        Returns:
+            The number of rows written.
+        """
+        return await self._pool_executor().copy_records(table, columns, records,
+                                                        constraints=constraints)
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _pool_executor(self) -> PoolExecutor:
@@ -345,10 +468,6 @@ class Database(GatewayAPI):
             raise InterfaceError(f"Database is {self._state.value}: call `await db.connect()` "
                                  "or use `async with Database(...) as db`")
         return self._executor
-
-    @property
-    def _ex(self) -> Executor:
-        return self._pool_executor()
 
     async def _release(self, conn: PooledConnection, *, clean: bool) -> None:
         if self._executor is not None:
@@ -382,16 +501,16 @@ class Database(GatewayAPI):
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
-                    readonly: bool = False) -> _TransactionBlock: ...
+                    readonly: bool = False) -> _TransactionBlock[TxT]: ...
 
     @overload
-    def transaction(self, fn: Callable[[Transaction], Awaitable[T]], *,
+    def transaction(self, fn: Callable[[TxT], Awaitable[T]], *,
                     isolation: Isolation | None = None, readonly: bool = False,
                     retries: int = 0) -> Coroutine[Any, Any, T]: ...
 
-    def transaction(self, fn: Callable[[Transaction], Awaitable[T]] | None = None, *,
+    def transaction(self, fn: Callable[[TxT], Awaitable[T]] | None = None, *,
                     isolation: Isolation | None = None, readonly: bool = False,
-                    retries: int = 0) -> _TransactionBlock | Coroutine[Any, Any, T]:
+                    retries: int = 0) -> _TransactionBlock[TxT] | Coroutine[Any, Any, T]:
         """A transaction, as a block or around a callback.
 
         ``async with db.transaction() as tx:`` runs the block in one transaction: an
@@ -417,7 +536,7 @@ class Database(GatewayAPI):
             raise ConfigurationError("retries must be >= 0")
         return self._run_transaction(fn, isolation, readonly, retries)
 
-    async def _run_transaction(self, fn: Callable[[Transaction], Awaitable[T]],
+    async def _run_transaction(self, fn: Callable[[TxT], Awaitable[T]],
                                isolation: Isolation | None, readonly: bool, retries: int) -> T:
         attempt = 0
         while True:
@@ -439,7 +558,7 @@ class Database(GatewayAPI):
         Raises:
             SchemaMismatchError: listing every statement that does not fit the schema.
         """
-        registry, queries = _load_registry()
+        registry, queries = self._load()
         async with self.acquire() as conn:
             await check_contract(conn, registry, queries)
 
@@ -447,7 +566,7 @@ class Database(GatewayAPI):
         """True when the server answers a trivial query within ``pool_timeout``. Never raises."""
         try:
             with anyio.fail_after(self.settings.pool_timeout):
-                return await self._pool_executor().fetchval(_PING) == 1
+                return await self._pool_executor().run(_PING) == 1
         except Exception:
             return False
 
@@ -456,9 +575,9 @@ class Database(GatewayAPI):
         try:
             executor = self._pool_executor()
             started = perf_counter()
-            await executor.fetchval(_PING)
+            await executor.run(_PING)
             latency = (perf_counter() - started) * 1e3
-            version = await executor.fetchval(_SERVER_VERSION)
+            version = await executor.run(_SERVER_VERSION)
             pending = await anyio.to_thread.run_sync(_pending_migrations, self.settings.dsn)
         except (GatewayDBError, OSError) as exc:
             return HealthReport(ok=False, server_version=None, latency_ms=None,

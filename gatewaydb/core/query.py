@@ -1,27 +1,42 @@
 """Typed declarations that bind Python code to named SQL statements.
 
-Each domain module declares, next to the functions that use them, the statements it runs::
+A declaration is a stub function, named like its ``-- name:`` statement, whose parameters are
+the statement's ``$1..$n`` and whose decorator says, once, what the statement returns::
 
-    _TOP_CLIPS = rows("get_top_clips", Clip, UUID, float, int)
+    @rows(Clip)
+    def get_top_clips(asset_id: UUID, min_score: float, limit: int) -> None:
+        "An asset's best live clips."
 
-A declaration carries the statement's name, what it returns (a model, a scalar type or
-nothing) and the Python types of ``$1..$n``. The contract check proves these against the
-live database; :func:`declared` lets the registry refuse statements no code uses.
+    top = await db.run(get_top_clips(asset.id, 0.8, 5))     # list[Clip], on db or tx alike
+
+Calling a declaration does no I/O: it checks nothing at run time and returns a :class:`Call`
+(the statement and its arguments) that :meth:`Database.run` or :meth:`Transaction.run`
+executes. Its static type follows the decorator — ``rows`` gives ``list[Model]``, ``row``
+``Model | None``, ``value`` the value type or None, ``command`` the status string — and mypy
+checks the arguments against the stub's signature. The contract check proves the declared
+types against the live database at connect.
+
+Declarations live where their service puts them (a module, a class): nothing registers them
+globally. A :class:`~gatewaydb.core.Database` runs exactly those passed as ``queries=``.
 """
 
 from __future__ import annotations
 
 import enum
-import sys
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+import inspect
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, ParamSpec, TypeVar, get_type_hints
 
 from pydantic import BaseModel
 
 from .errors import SQLRegistryError
 
-__all__ = ["Query", "Returns", "command", "declared", "row", "rows", "value"]
+__all__ = ["Call", "Query", "Returns", "collect", "command", "row", "rows", "value"]
 
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
+M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
@@ -34,16 +49,38 @@ class Returns(enum.Enum):
     STATUS = "execute"  # the command tag
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Query(Generic[T]):
-    """A named statement as Python code uses it."""
+class Query(Generic[R, P]):
+    """A declared statement: its name, result kind and type, and its parameters.
 
-    name: str
-    returns: Returns
-    result: type[T]
-    params: tuple[Any, ...]
-    declared_at: str
-    redact: bool = False
+    ``R`` is what running it gives; ``P`` the stub's parameters, so ``query(...)`` is
+    type-checked like a call of the stub.
+    """
+
+    __slots__ = ("_arity", "_params", "_signature", "_stub", "constraints", "declared_at",
+                 "name", "redact", "result", "returns")
+
+    def __init__(self, stub: Callable[..., object], returns: Returns, result: Any, *,
+                 redact: bool = False, constraints: Mapping[str, str] | None = None) -> None:
+        code = stub.__code__
+        self.name: str = stub.__name__
+        self.returns = returns
+        self.result = result
+        self.redact = redact
+        #: Constraint name -> the field it guards, for errors this statement raises.
+        self.constraints: Mapping[str, str] = dict(constraints or {})
+        self.declared_at = f"{code.co_filename}:{code.co_firstlineno}"
+        self._stub = stub
+        self._signature = inspect.signature(stub)
+        self._arity = len(self._signature.parameters)
+        self._params: tuple[Any, ...] | None = None
+
+    @property
+    def params(self) -> tuple[Any, ...]:
+        """The Python types of ``$1..$n``, from the stub's annotations (resolved once)."""
+        if self._params is None:
+            hints = get_type_hints(self._stub)
+            self._params = tuple(hints.get(name, Any) for name in self._signature.parameters)
+        return self._params
 
     @property
     def model(self) -> type[BaseModel] | None:
@@ -53,46 +90,89 @@ class Query(Generic[T]):
             return result
         return None
 
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Call[R]:
+        """The statement with these arguments, ready for ``db.run``/``tx.run`` (no I/O)."""
+        if kwargs or len(args) != self._arity:
+            # Keywords and defaults: bind like a call of the stub (a TypeError if wrong).
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args  # type: ignore[assignment]
+        return Call(self, args)
 
-_DECLARED: dict[str, Query[Any]] = {}
-
-
-def _declare(name: str, returns: Returns, result: type[T], params: tuple[Any, ...],
-             redact: bool) -> Query[T]:
-    caller = sys._getframe(2)
-    where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
-    other = _DECLARED.get(name)
-    if other is not None and other.declared_at != where:
-        raise SQLRegistryError(f"{where}: statement {name!r} already declared at "
-                               f"{other.declared_at}")
-    query = Query(name, returns, result, params, where, redact)
-    _DECLARED[name] = query
-    return query
+    def __repr__(self) -> str:
+        return f"<{self.returns.name.lower()} {self.name} declared at {self.declared_at}>"
 
 
-def rows(name: str, model: type[T], *params: Any, redact: bool = False) -> Query[T]:
-    """A statement returning any number of rows, each mapped to ``model``.
+class Call(Generic[R]):
+    """A declared statement bound to its arguments; run it with ``db.run(call)``."""
 
-    ``redact=True`` keeps its parameter values out of every log line (secrets).
+    __slots__ = ("args", "query")
+
+    def __init__(self, query: Query[R, Any], args: tuple[Any, ...]) -> None:
+        self.query = query
+        self.args = args
+
+
+def _declare(returns: Returns, result: Any, redact: bool,
+             constraints: Mapping[str, str] | None) -> Callable[[Callable[..., object]], Any]:
+    def declare(stub: Callable[..., object]) -> Any:
+        return Query(stub, returns, result, redact=redact, constraints=constraints)
+    return declare
+
+
+def rows(model: type[M], *, redact: bool = False, constraints: Mapping[str, str] | None = None,
+         ) -> Callable[[Callable[P, object]], Query[list[M], P]]:
+    """Declare a statement returning any number of rows, each mapped to ``model``.
+
+    Args:
+        redact: keep its parameter values out of every log line (secrets).
+        constraints: constraint name -> field, for the ``field`` of the errors it raises
+            (``{"users_email_key": "email"}``); by default a constraint names itself.
     """
-    return _declare(name, Returns.ROWS, model, params, redact)
+    return _declare(Returns.ROWS, model, redact, constraints)
 
 
-def row(name: str, model: type[T], *params: Any, redact: bool = False) -> Query[T]:
-    """A statement returning at most one row, mapped to ``model``."""
-    return _declare(name, Returns.ROW, model, params, redact)
+def row(model: type[M], *, redact: bool = False, constraints: Mapping[str, str] | None = None,
+        ) -> Callable[[Callable[P, object]], Query[M | None, P]]:
+    """Declare a statement returning at most one row, mapped to ``model`` (None for no row)."""
+    return _declare(Returns.ROW, model, redact, constraints)
 
 
-def value(name: str, result: type[T], *params: Any, redact: bool = False) -> Query[T]:
-    """A statement returning one value (first column of the first row)."""
-    return _declare(name, Returns.VALUE, result, params, redact)
+def value(result: type[T], *, redact: bool = False,
+          constraints: Mapping[str, str] | None = None,
+          ) -> Callable[[Callable[P, object]], Query[T | None, P]]:
+    """Declare a statement returning one value: the first column of the first row, or None."""
+    return _declare(Returns.VALUE, result, redact, constraints)
 
 
-def command(name: str, *params: Any, redact: bool = False) -> Query[None]:
-    """A statement run for its effect; the caller gets the command tag."""
-    return _declare(name, Returns.STATUS, type(None), params, redact)
+def command(*, redact: bool = False, constraints: Mapping[str, str] | None = None,
+            ) -> Callable[[Callable[P, object]], Query[str, P]]:
+    """Declare a statement run for its effect; running it gives the command tag."""
+    return _declare(Returns.STATUS, type(None), redact, constraints)
 
 
-def declared() -> dict[str, Query[Any]]:
-    """Every declaration made so far (importing :mod:`gatewaydb.gateway.api` makes them all)."""
-    return dict(_DECLARED)
+def collect(sources: Iterable[object]) -> dict[str, Query[Any, Any]]:
+    """Every declaration in ``sources``, by statement name.
+
+    A source is a declaration, or anything whose attributes hold them (a module, a class).
+    The same declaration reached twice counts once; two declarations of one name are refused.
+
+    Raises:
+        SQLRegistryError: naming both places a statement is declared.
+    """
+    found: dict[str, Query[Any, Any]] = {}
+    for source in sources:
+        members = ([source] if isinstance(source, Query)
+                   else vars(source).values() if isinstance(source, type | types.ModuleType)
+                   else None)
+        if members is None:
+            raise SQLRegistryError(f"queries= takes modules, classes or declarations, "
+                                   f"not {type(source).__name__}")
+        for member in members:
+            if not isinstance(member, Query):
+                continue
+            other = found.setdefault(member.name, member)
+            if other is not member:
+                raise SQLRegistryError(f"{member.declared_at}: statement {member.name!r} is "
+                                       f"already declared at {other.declared_at}")
+    return found

@@ -1,4 +1,4 @@
--- Statements gatewaydb itself runs: the contract check and health reports.
+-- Statements the gatewaydb core runs itself (declared in gatewaydb/core/meta.py).
 
 -- name: meta_enum_labels
 -- The labels of the named enum types, in their declared order.
