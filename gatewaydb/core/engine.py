@@ -186,19 +186,23 @@ class Executor:
 
         Chunks, not single models: every layer of async generators costs each item a
         resumption, so only the caller's outermost loop yields model by model.
-        """
-        raise NotImplementedError
 
-    def _check_stream(self, call: Call[list[M]]) -> str:
+        Raises:
+            InterfaceError: at once, for a statement not declared with ``rows`` or not
+                given to this database.
+        """
         if call.query.returns is not Returns.ROWS:
             raise InterfaceError(f"{call.query.name!r} is not declared with rows(): "
                                  "only a rows statement can be streamed")
-        return self._engine.sql_of(call.query)
+        return self._iterate(call, self._engine.sql_of(call.query), chunk_size)
 
-    async def _stream(self, conn: PooledConnection, call: Call[list[M]],
+    def _iterate(self, call: Call[list[M]], sql: str,
+                 chunk_size: int) -> AsyncIterator[list[M]]:
+        raise NotImplementedError
+
+    async def _stream(self, conn: PooledConnection, call: Call[list[M]], sql: str,
                       chunk_size: int) -> AsyncIterator[list[M]]:
         query, args = call.query, call.args
-        sql = self._check_stream(call)
         mapper = self._engine.mappers[query.name]
         started = perf_counter()
         try:
@@ -362,14 +366,13 @@ class PoolExecutor(Executor):
         await self.release(conn, clean=True)
         return status
 
-    async def iterate(self, call: Call[list[M]], *,
-                      chunk_size: int) -> AsyncIterator[list[M]]:
-        self._check_stream(call)
+    async def _iterate(self, call: Call[list[M]], sql: str,
+                       chunk_size: int) -> AsyncIterator[list[M]]:
         conn = await self.acquire()
         clean = False
         try:
             async with conn.transaction(readonly=True):
-                async for chunk in self._stream(conn, call, chunk_size):
+                async for chunk in self._stream(conn, call, sql, chunk_size):
                     yield chunk
             clean = True
         finally:
@@ -402,9 +405,9 @@ class ConnectionExecutor(Executor):
         return await self.connection.copy_records_to_table(table, records=records,
                                                            columns=columns)
 
-    async def iterate(self, call: Call[list[M]], *,
-                      chunk_size: int) -> AsyncIterator[list[M]]:
-        async for chunk in self._stream(self.connection, call, chunk_size):
+    async def _iterate(self, call: Call[list[M]], sql: str,
+                       chunk_size: int) -> AsyncIterator[list[M]]:
+        async for chunk in self._stream(self.connection, call, sql, chunk_size):
             yield chunk
 
 
