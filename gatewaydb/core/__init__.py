@@ -4,11 +4,11 @@ The public seam a service (the Gateway API included) builds on::
 
     from gatewaydb.core import Database, rows
 
-    @rows(Clip)
-    def get_top_clips(asset_id: UUID, min_score: float, limit: int) -> None: ...
+    @rows(Note)
+    def list_notes(owner_id: UUID, skip: int = 0, take: int = 100) -> None: ...
 
     async with Database(url, sql_paths=["sql"], queries=[my_queries]) as db:
-        clips = await db.run(get_top_clips(asset_id, 0.8, 5))
+        notes = await db.run(list_notes(owner_id, take=10))
 
 Nothing here knows the Gateway domain: its models, enums, constraint names and statements are
 the Gateway API's own declarations (:mod:`gatewaydb.gateway`).

@@ -4,10 +4,10 @@ The core's ``Database`` knows no domain: it runs the declarations it is given, f
 directories it is given (the Gateway API is one such service, :mod:`gatewaydb.gateway`)::
 
     async with Database(url, sql_paths=[HERE / "sql"], queries=[queries]) as db:
-        top = await db.run(queries.top_clips(asset_id, 0.8))
+        notes = await db.run(queries.list_notes(owner_id, take=10))
 
     async with db.transaction() as tx:       # tx runs the same calls, in one transaction
-        await tx.run(queries.rename_asset(asset_id, "new.mp4"))
+        await tx.run(queries.rename_note(note_id, "new title"))
         async with tx.transaction():         # a SAVEPOINT: rolled back alone on error
             ...
 
@@ -429,7 +429,7 @@ class Database(Generic[TxT]):
     def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
         """Run a declared statement on a pooled connection.
 
-        ``await db.run(get_top_clips(asset_id, 0.8, 5))`` gives what the declaration says:
+        ``await db.run(list_notes(owner_id, take=10))`` gives what the declaration says:
         ``list[Model]`` (``rows``), ``Model | None`` (``row``), the value or None
         (``value``), the command tag (``command``).
 

@@ -3,11 +3,11 @@
 A declaration is a stub function, named like its ``-- name:`` statement, whose parameters are
 the statement's ``$1..$n`` and whose decorator says, once, what the statement returns::
 
-    @rows(Clip)
-    def get_top_clips(asset_id: UUID, min_score: float, limit: int) -> None:
-        "An asset's best live clips."
+    @rows(Note)
+    def list_notes(owner_id: UUID, skip: int = 0, take: int = 100) -> None:
+        "A page of an owner's notes."
 
-    top = await db.run(get_top_clips(asset.id, 0.8, 5))     # list[Clip], on db or tx alike
+    notes = await db.run(list_notes(owner.id, take=10))     # list[Note], on db or tx alike
 
 Calling a declaration does no I/O: it checks nothing at run time and returns a :class:`Call`
 (the statement and its arguments) that :meth:`Database.run` or :meth:`Transaction.run`
@@ -127,7 +127,7 @@ def rows(model: type[M], *, redact: bool = False, constraints: Mapping[str, str]
     Args:
         redact: keep its parameter values out of every log line (secrets).
         constraints: constraint name -> field, for the ``field`` of the errors it raises
-            (``{"users_email_key": "email"}``); by default a constraint names itself.
+            (``{"notes_title_key": "title"}``); by default a constraint names itself.
     """
     return _declare(Returns.ROWS, model, redact, constraints)
 

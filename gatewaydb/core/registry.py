@@ -3,9 +3,9 @@
 A file holds statements like this one; the comment lines after the name are its docstring,
 and the SQL runs unchanged in psql with ``$1..$n`` parameters::
 
-    -- name: get_top_clips
-    -- An asset's best live clips, best first.
-    SELECT id, asset_id, ... FROM clips WHERE asset_id = $1 ...;
+    -- name: list_notes
+    -- A page of an owner's notes, oldest first.
+    SELECT id, title, ... FROM notes WHERE owner_id = $1 ORDER BY id OFFSET $2 LIMIT $3;
 
 The parser refuses, naming file and line: text before the first ``-- name:``, a malformed or
 duplicate name (in one file or across files), an empty statement, or two statements under one

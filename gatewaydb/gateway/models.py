@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from ..core.reports import HealthReport, PoolStatus
+from ..core import HealthReport, PoolStatus
 
 __all__ = [
     "Asset",
