@@ -34,37 +34,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Literal, Self, cast, overload
+from typing import Any, ClassVar, Generic, Self, overload
 
 import anyio
 import asyncpg
-import orjson
 from pydantic import BaseModel
 from typing_extensions import TypeVar
 
 from . import meta
+from .codecs import init_connection, keep_session
 from .contract import check_contract
-from .engine import ConnectionExecutor, Engine, PooledConnection, PoolExecutor
+from .engine import Engine, PooledConnection, PoolExecutor
 from .errors import (
     ConfigurationError,
     DatabaseUnavailableError,
     GatewayDBError,
     InterfaceError,
     TransactionConflictError,
-    translate_error,
 )
 from .query import Call, Query, collect
 from .registry import Registry
 from .reports import HealthReport, PoolStatus
 from .settings import Settings
 from .stats import StatementStats
+from .transaction import Isolation, Transaction, TransactionBlock, TxT, full_reset
 
 __all__ = ["Database", "DatabaseStats", "Transaction"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
-Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
 log = logging.getLogger("gatewaydb")
 
@@ -84,198 +83,6 @@ class DatabaseStats:
 
     statements: dict[str, StatementStats]
     pool: PoolStatus | None
-
-
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    # JSON comes back as Python objects, parsed by orjson (several times faster than the
-    # json module on the small documents of a row). jsonb travels in binary, so that binary
-    # COPY works too; asyncpg frames it with a one-byte format version.
-    await conn.set_type_codec("jsonb", schema="pg_catalog", format="binary",
-                              encoder=_encode_jsonb, decoder=_decode_jsonb)
-    await conn.set_type_codec("json", schema="pg_catalog", format="text",
-                              encoder=_encode_json, decoder=orjson.loads)
-
-
-def _encode_jsonb(value: Any) -> bytes:
-    return b"\x01" + orjson.dumps(value)
-
-
-def _decode_jsonb(data: bytes) -> Any:
-    return orjson.loads(memoryview(data)[1:])
-
-
-def _encode_json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Pool reset hook: send nothing.
-
-    asyncpg's default sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
-    on every release — a second round trip per call. gatewaydb's own statements change no
-    session state: asyncpg still rolls back any open transaction before this hook runs, and
-    raw access through :meth:`Database.acquire` or :attr:`Transaction.connection` runs the
-    full reset itself before release (see ``_full_reset``).
-    """
-
-
-async def _full_reset(conn: PooledConnection) -> None:
-    """Put back a connection that a caller used raw; terminate it if that fails."""
-    try:
-        await conn.reset()
-    except BaseException:
-        conn.terminate()
-        raise
-
-
-class Transaction:
-    """One database transaction: runs the same calls as its :class:`Database`.
-
-    Obtained from ``async with db.transaction() as tx`` or passed to the callback of
-    ``await db.transaction(fn)``. Any exception out of the block rolls everything back;
-    ``async with tx.transaction():`` nests a SAVEPOINT. After the block ends, every method
-    raises InterfaceError.
-    """
-
-    __slots__ = ("_executor", "_raw_used")
-
-    def __init__(self, executor: ConnectionExecutor) -> None:
-        self._executor = executor
-        self._raw_used = False
-
-    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
-        """Run a declared statement in this transaction (see :meth:`Database.run`)."""
-        return self._executor.run(call)
-
-    def iterate(self, call: Call[list[M]], *,
-                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
-        """Stream a rows statement in this transaction (see :meth:`Database.iterate`)."""
-        return self._executor.iterate(call, chunk_size=chunk_size)
-
-    async def copy_records(self, table: str, columns: Sequence[str],
-                           records: Iterable[Sequence[Any]], *,
-                           constraints: Mapping[str, str] | None = None) -> int:
-        """Bulk-insert in this transaction (see :meth:`Database.copy_records`)."""
-        return await self._executor.copy_records(table, columns, records,
-                                                 constraints=constraints)
-
-    def transaction(self) -> _Savepoint[Self]:
-        """``async with tx.transaction():`` — a SAVEPOINT inside this transaction.
-
-        An exception out of the inner block rolls back only what ran inside it, then
-        propagates; the outer transaction stays usable. Blocks nest to any depth.
-        """
-        return _Savepoint(self)
-
-    @property
-    def connection(self) -> PooledConnection:
-        """The transaction's raw asyncpg connection, for custom SQL inside the transaction.
-
-        Session state changed through it (``SET``, ``LISTEN``, advisory locks) is reset
-        before the connection returns to the pool.
-        """
-        conn = self._executor.connection
-        self._raw_used = True
-        return conn
-
-
-TxT = TypeVar("TxT", bound=Transaction, default=Transaction)
-
-
-class _Savepoint(Generic[TxT]):
-    """``async with tx.transaction():``: SAVEPOINT, then RELEASE or ROLLBACK TO it."""
-
-    __slots__ = ("_native", "_tx")
-
-    def __init__(self, tx: TxT) -> None:
-        self._tx = tx
-        self._native: Any = None
-
-    async def __aenter__(self) -> TxT:
-        if self._native is not None:
-            raise InterfaceError("this savepoint block is already in use")
-        # asyncpg turns a transaction started inside another on one connection into a
-        # SAVEPOINT, and its commit/rollback into RELEASE / ROLLBACK TO SAVEPOINT.
-        native = self._tx._executor.connection.transaction()
-        try:
-            await native.start()
-        except Exception as exc:
-            raise translate_error(exc) from exc
-        self._native = native
-        return self._tx
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        try:
-            if exc_type is None:
-                await self._native.commit()
-            else:
-                await self._native.rollback()
-        except Exception as failure:
-            if exc_type is None:
-                raise translate_error(failure) from failure
-            # The block's own exception is the one to report; the outer transaction, now
-            # unusable, fails at its next statement or at its end.
-
-
-class _TransactionBlock(Generic[TxT]):
-    """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK."""
-
-    __slots__ = ("_conn", "_db", "_isolation", "_native", "_readonly", "_tx")
-
-    def __init__(self, db: Database[TxT], isolation: Isolation | None,
-                 readonly: bool) -> None:
-        self._db = db
-        self._isolation = isolation
-        self._readonly = readonly
-        self._conn: PooledConnection | None = None
-        self._native: Any = None
-        self._tx: TxT | None = None
-
-    async def __aenter__(self) -> TxT:
-        if self._conn is not None:
-            raise InterfaceError("this transaction block is already in use")
-        pool_ex = self._db._pool_executor()
-        conn = await pool_ex.acquire()
-        try:
-            native = conn.transaction(isolation=self._isolation, readonly=self._readonly)
-            await native.start()
-        except BaseException as exc:
-            await self._db._release(conn, clean=False)
-            if isinstance(exc, Exception):
-                raise translate_error(exc) from exc
-            raise
-        self._conn, self._native = conn, native
-        self._tx = tx = cast(TxT, self._db.transaction_class(
-            ConnectionExecutor(pool_ex.engine, conn)))
-        return tx
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        conn, tx = self._conn, self._tx
-        if conn is None or tx is None:
-            raise InterfaceError("transaction block exited without entering")
-        clean = False
-        try:
-            if exc_type is None:
-                await self._native.commit()
-            else:
-                await self._native.rollback()
-            clean = True
-        except Exception as failure:
-            if exc_type is None:
-                raise translate_error(failure) from failure
-            # The block's own exception is the one to report; the rollback failing means
-            # the connection is broken, and the pool will replace it.
-        finally:
-            tx._executor.close()
-            try:
-                if clean and tx._raw_used:
-                    clean = False
-                    await _full_reset(conn)
-                    clean = True
-            finally:
-                await self._db._release(conn, clean=clean)
 
 
 class Database(Generic[TxT]):
@@ -366,8 +173,8 @@ class Database(Generic[TxT]):
                 timeout=settings.connect_timeout,
                 statement_cache_size=max(100, 2 * statements) if settings.statement_cache else 0,
                 max_cached_statement_lifetime=0,  # 0 = never expire: prepare once per connection
-                init=_init_connection,
-                reset=_keep_session,
+                init=init_connection,
+                reset=keep_session,
                 server_settings=server_settings,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
@@ -494,14 +301,14 @@ class Database(Generic[TxT]):
         finally:
             try:
                 if not conn.is_closed():
-                    await _full_reset(conn)
+                    await full_reset(conn)
                     clean = True
             finally:
                 await self._release(conn, clean=clean)
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
-                    readonly: bool = False) -> _TransactionBlock[TxT]: ...
+                    readonly: bool = False) -> TransactionBlock[TxT]: ...
 
     @overload
     def transaction(self, fn: Callable[[TxT], Awaitable[T]], *,
@@ -510,7 +317,7 @@ class Database(Generic[TxT]):
 
     def transaction(self, fn: Callable[[TxT], Awaitable[T]] | None = None, *,
                     isolation: Isolation | None = None, readonly: bool = False,
-                    retries: int = 0) -> _TransactionBlock[TxT] | Coroutine[Any, Any, T]:
+                    retries: int = 0) -> TransactionBlock[TxT] | Coroutine[Any, Any, T]:
         """A transaction, as a block or around a callback.
 
         ``async with db.transaction() as tx:`` runs the block in one transaction: an
@@ -531,7 +338,7 @@ class Database(Generic[TxT]):
         if fn is None:
             if retries:
                 raise InterfaceError("retries= needs the callback form: transaction(fn, ...)")
-            return _TransactionBlock(self, isolation, readonly)
+            return TransactionBlock(self, isolation, readonly)
         if retries < 0:
             raise ConfigurationError("retries must be >= 0")
         return self._run_transaction(fn, isolation, readonly, retries)
@@ -541,7 +348,7 @@ class Database(Generic[TxT]):
         attempt = 0
         while True:
             try:
-                async with _TransactionBlock(self, isolation, readonly) as tx:
+                async with TransactionBlock(self, isolation, readonly) as tx:
                     return await fn(tx)
             except TransactionConflictError:
                 if attempt >= retries:
