@@ -41,7 +41,7 @@ async def transactions(db: Database, core: CoreDatabase, user_id: UUID) -> None:
         async with tx.transaction() as savepoint:
             reveal_type(savepoint)  # R: gatewaydb.gateway.database.Transaction
     async with core.transaction() as plain:
-        reveal_type(plain)  # R: gatewaydb.core.database.Transaction
+        reveal_type(plain)  # R: gatewaydb.core.transaction.Transaction
         plain.get_user_by_id(user_id)  # E: attr-defined
 
     async def count(tx: Transaction) -> int:
