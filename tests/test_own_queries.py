@@ -164,3 +164,21 @@ def test_two_declarations_of_one_name_are_refused() -> None:
 
     with pytest.raises(SQLRegistryError, match="'get_note' is already declared at"):
         Database(sql_paths=[SQL_DIR], queries=[queries, get_note]).declarations()
+
+
+def test_arguments_bind_by_position_name_and_default_as_a_call_of_the_stub_would() -> None:
+    assert queries.list_notes(take=5).args == (None, 0, 5)
+    assert queries.list_notes(Priority.HIGH, 2).args == (Priority.HIGH, 2, 100)
+    assert queries.get_note(id=7).args == queries.get_note(7).args == (7,)
+    for wrong, message in [(lambda: queries.get_note(), "missing argument"),  # type: ignore[call-arg]
+                           (lambda: queries.get_note(1, 2), "takes 1 arguments"),  # type: ignore[call-arg]
+                           (lambda: queries.get_note(1, id=2), "multiple values"),  # type: ignore[misc]
+                           (lambda: queries.get_note(x=1), "unexpected keyword")]:  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match=message):
+            wrong()
+
+
+def test_a_stub_with_star_arguments_is_refused() -> None:
+    with pytest.raises(SQLRegistryError, match=r"declares 'ids' as \*args"):
+        @row(Note)
+        def get_notes(*ids: int) -> None: ...

@@ -26,3 +26,5 @@ def test_wheel_ships_the_sql_and_migrations(tmp_path: Path) -> None:
         for path in files:
             assert shipped[f"gatewaydb/{folder}/{path.name}"] == path.read_bytes(), path
     assert "gatewaydb/py.typed" in shipped
+    core_sql = REPO_ROOT / "gatewaydb" / "core" / "sql" / "meta.sql"  # the core's own statements
+    assert shipped["gatewaydb/core/sql/meta.sql"] == core_sql.read_bytes()

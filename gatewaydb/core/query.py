@@ -39,6 +39,8 @@ R = TypeVar("R", covariant=True)
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
+_EMPTY = inspect.Parameter.empty
+
 
 class Returns(enum.Enum):
     """How a statement's result reaches the caller (asyncpg's vocabulary)."""
@@ -56,8 +58,8 @@ class Query(Generic[R, P]):
     type-checked like a call of the stub.
     """
 
-    __slots__ = ("_arity", "_params", "_signature", "_stub", "constraints", "declared_at",
-                 "name", "redact", "result", "returns")
+    __slots__ = ("_arity", "_defaults", "_index", "_params", "_stub", "constraints",
+                 "declared_at", "name", "redact", "result", "returns")
 
     def __init__(self, stub: Callable[..., object], returns: Returns, result: Any, *,
                  redact: bool = False, constraints: Mapping[str, str] | None = None) -> None:
@@ -70,8 +72,15 @@ class Query(Generic[R, P]):
         self.constraints: Mapping[str, str] = dict(constraints or {})
         self.declared_at = f"{code.co_filename}:{code.co_firstlineno}"
         self._stub = stub
-        self._signature = inspect.signature(stub)
-        self._arity = len(self._signature.parameters)
+        parameters = inspect.signature(stub).parameters.values()
+        odd = [p.name for p in parameters if p.kind is not p.POSITIONAL_OR_KEYWORD]
+        if odd:
+            raise SQLRegistryError(f"{self.declared_at}: {self.name}() declares {odd[0]!r} as "
+                                   "*args, **kwargs, keyword- or positional-only: each "
+                                   "parameter of a declaration is one $n, by position or name")
+        self._index = {p.name: i for i, p in enumerate(parameters)}
+        self._defaults = tuple(p.default for p in parameters)
+        self._arity = len(self._defaults)
         self._params: tuple[Any, ...] | None = None
 
     @property
@@ -79,7 +88,7 @@ class Query(Generic[R, P]):
         """The Python types of ``$1..$n``, from the stub's annotations (resolved once)."""
         if self._params is None:
             hints = get_type_hints(self._stub)
-            self._params = tuple(hints.get(name, Any) for name in self._signature.parameters)
+            self._params = tuple(hints.get(name, Any) for name in self._index)
         return self._params
 
     @property
@@ -93,11 +102,28 @@ class Query(Generic[R, P]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Call[R]:
         """The statement with these arguments, ready for ``db.run``/``tx.run`` (no I/O)."""
         if kwargs or len(args) != self._arity:
-            # Keywords and defaults: bind like a call of the stub (a TypeError if wrong).
-            bound = self._signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            args = bound.args  # type: ignore[assignment]
+            return Call(self, self._bind(args, kwargs))
         return Call(self, args)
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """Keywords and defaults into ``$1..$n`` order, refused as a call of the stub would be.
+
+        A few dict lookups: ``inspect.Signature.bind`` costs several microseconds a call.
+        """
+        if len(args) > self._arity:
+            raise TypeError(f"{self.name}() takes {self._arity} arguments, got {len(args)}")
+        values = [*args, *self._defaults[len(args):]]
+        for key, given in kwargs.items():
+            index = self._index.get(key)
+            if index is None:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument {key!r}")
+            if index < len(args):
+                raise TypeError(f"{self.name}() got multiple values for argument {key!r}")
+            values[index] = given
+        missing = [name for name, v in zip(self._index, values, strict=True) if v is _EMPTY]
+        if missing:
+            raise TypeError(f"{self.name}() missing argument(s): {', '.join(missing)}")
+        return tuple(values)
 
     def __repr__(self) -> str:
         return f"<{self.returns.name.lower()} {self.name} declared at {self.declared_at}>"
