@@ -35,15 +35,18 @@ class DomainAPI:
     __slots__ = ()
 
     def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """:meth:`gatewaydb.core.Database.run` / :meth:`gatewaydb.core.Transaction.run`."""
         raise NotImplementedError
 
     def iterate(self, call: Call[list[M]], *,
                 chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """:meth:`gatewaydb.core.Database.iterate` (or the transaction's)."""
         raise NotImplementedError
 
     async def copy_records(self, table: str, columns: Sequence[str],
                            records: Iterable[Sequence[Any]], *,
                            constraints: Mapping[str, str] | None = None) -> int:
+        """:meth:`gatewaydb.core.Database.copy_records` (or the transaction's)."""
         raise NotImplementedError
 
     async def _delete(self, soft_delete: Callable[[UUID], Call[UUID | None]],
