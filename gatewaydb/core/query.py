@@ -9,12 +9,13 @@ the statement's ``$1..$n`` and whose decorator says, once, what the statement re
 
     notes = await db.run(list_notes(owner.id, take=10))     # list[Note], on db or tx alike
 
-Calling a declaration does no I/O: it checks nothing at run time and returns a :class:`Call`
-(the statement and its arguments) that :meth:`Database.run` or :meth:`Transaction.run`
-executes. Its static type follows the decorator — ``rows`` gives ``list[Model]``, ``row``
-``Model | None``, ``value`` the value type or None, ``command`` the status string — and mypy
-checks the arguments against the stub's signature. The contract check proves the declared
-types against the live database at connect.
+Calling a declaration does no I/O: it binds keywords and defaults as a call of the stub would
+(a TypeError for a missing or unknown argument) and returns a :class:`Call` (the statement and
+its arguments) that :meth:`Database.run` or :meth:`Transaction.run` executes. Its static type
+follows the decorator — ``rows`` gives ``list[Model]``, ``row`` ``Model | None``, ``value``
+the value type or None, ``command`` the status string — and mypy checks the arguments against
+the stub's signature. The contract check proves the declared types against the live database
+at connect.
 
 Declarations live where their service puts them (a module, a class): nothing registers them
 globally. A :class:`~gatewaydb.core.Database` runs exactly those passed as ``queries=``.
