@@ -151,7 +151,7 @@ async def _gatewaydb_iter(db: Database, case: tuple[UUID, Any, Any]) -> int:
 
 async def _floor_iter(f: Floor, case: tuple[UUID, Any, Any]) -> int:
     count = 0
-    async for _ in f.stream("stream_conversions", *case, chunk_size=ITER_CHUNK):
+    async for _ in f.stream("iter_conversions", *case, chunk_size=ITER_CHUNK):
         count += 1
     return count
 
@@ -210,7 +210,7 @@ HOT_PATHS: Final[tuple[HotPath, ...]] = (
         _metrics,
         lambda db, m: db.update_campaign_metrics(m[0], total_spend=m[1], total_impressions=m[2],
                                                  total_clicks=m[3], total_conversions=m[4]),
-        lambda f, m: f.fetchrow("set_campaign_metrics", *m)),
+        lambda f, m: f.fetchrow("update_campaign_metrics", *m)),
     HotPath(
         "create_clips", f"create_clips ({CLIPS_PER_BATCH:,} rows, COPY)",
         _clip_batch,

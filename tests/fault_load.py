@@ -107,7 +107,7 @@ class FaultLoad:
 
     async def _read(self) -> None:
         assert await self.db.get_campaign_by_id(self.campaign_id) is not None
-        await self.db.list_conversions(self.campaign_id, limit=20)
+        await self.db.list_conversions(self.campaign_id, take=20)
 
     async def _in_transaction(self) -> None:
         value = self._next_value()

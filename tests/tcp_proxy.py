@@ -3,7 +3,7 @@
 ::
 
     async with TcpProxy(target) as proxy:       # listens on 127.0.0.1, an OS-chosen port
-        url = proxy.url(pg_server, dbname)
+        url = proxy.url(gatewaydb_server, dbname)
         ...
         await proxy.outage(1.0)   # cut every connection, refuse new ones for 1 s
 

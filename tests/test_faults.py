@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 import anyio
 import pytest
-from conftest import PgServer
 from fault_load import FaultLoad, check_outcome, loop_errors, stored_conversions
 from tcp_proxy import TcpProxy, target_of
 
 from gatewaydb import Database
 from gatewaydb.app import embedded, migrate
 from gatewaydb.app.embedded import EmbeddedServer, temporary_server
+from gatewaydb.testing.plugin import PgServer
 
 pytestmark = pytest.mark.anyio
 
@@ -33,9 +33,9 @@ def _dbname(url: str) -> str:
 
 
 async def test_a_proxy_cutting_every_connection_loses_and_duplicates_nothing(
-        pg_server: PgServer, database_url: str) -> None:
-    async with TcpProxy(target_of(pg_server.host, pg_server.port)) as proxy:
-        url = proxy.url(pg_server.user, pg_server.password, _dbname(database_url))
+        gatewaydb_server: PgServer, database_url: str) -> None:
+    async with TcpProxy(target_of(gatewaydb_server.host, gatewaydb_server.port)) as proxy:
+        url = proxy.url(gatewaydb_server.user, gatewaydb_server.password, _dbname(database_url))
         with loop_errors() as noise:
             async with Database(url, connection_limit=8, pool_timeout=POOL_TIMEOUT) as db:
                 load = await FaultLoad.prepare(db)

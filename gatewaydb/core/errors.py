@@ -4,7 +4,7 @@
 
     GatewayDBError
      ├── ConfigurationError          bad settings or URL (also a ValueError)
-     ├── SQLRegistryError            a bad sql/*.sql file, named by file and line
+     ├── SQLRegistryError            a bad .sql file or declaration, named by file and line
      ├── SchemaMismatchError         statements that do not fit the live schema
      ├── InterfaceError              misuse: closed database, finished transaction, ...
      ├── InvalidInputError           bad arguments (before any SQL runs) or a CHECK / data
@@ -26,7 +26,7 @@ error survives a pickle round trip (errors cross process pools and task queues).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +76,7 @@ class ConfigurationError(GatewayDBError, ValueError):
 
 
 class SQLRegistryError(GatewayDBError):
-    """A ``sql/*.sql`` file is malformed, or statements and code do not match by name."""
+    """A ``.sql`` file is malformed, or statements and declarations do not match by name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +87,33 @@ class SchemaProblem:
     item: str
     expected: str
     actual: str
+    #: ``file:line`` of the statement's ``-- name:`` line ("" when unknown).
+    origin: str = ""
 
     def __str__(self) -> str:
         return f"{self.statement}: {self.item}: expected {self.expected}, got {self.actual}"
 
 
 class SchemaMismatchError(GatewayDBError):
-    """Statements that no longer fit the live database; ``problems`` lists every one."""
+    """Statements that no longer fit the live database; ``problems`` lists every one.
 
-    def __init__(self, problems: Sequence[SchemaProblem]) -> None:
+    ``pending_migrations`` names the migrations the database lacks, when that is the likely
+    cause; the message then starts with "N migrations pending — run `gatewaydb migrate`".
+    """
+
+    def __init__(self, problems: Sequence[SchemaProblem],
+                 pending_migrations: Sequence[str] = ()) -> None:
         self.problems = tuple(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} schema mismatch(es):\n{lines}")
+        self.pending_migrations = tuple(pending_migrations)
+        lines = "\n".join(f"  - {p.origin + ': ' if p.origin else ''}{p}"
+                          for p in self.problems)
+        summary = f"{len(self.problems)} schema mismatch(es)"
+        if self.pending_migrations:
+            count = len(self.pending_migrations)
+            summary = (f"{count} migration{'s' if count != 1 else ''} pending — run "
+                       f"`gatewaydb migrate` ({summary}; pending: "
+                       f"{', '.join(self.pending_migrations)})")
+        super().__init__(f"{summary}:\n{lines}")
 
 
 class InterfaceError(GatewayDBError):
@@ -222,17 +237,6 @@ class TransactionConflictError(DatabaseError):
     """
 
 
-# Constraint name -> the field it guards, where the name alone does not say it.
-_CONSTRAINT_FIELDS: dict[str, str] = {
-    "users_email_key": "email",
-    "users_api_key_digest_key": "api_key",
-    "conversions_source_external_id_key": "external_id",
-    "campaigns_meta_campaign_id_key": "meta_campaign_id",
-    "campaigns_google_campaign_id_key": "google_campaign_id",
-    "campaigns_date_order": "end_date",
-    "clips_time_order": "end_time",
-}
-
 _EXACT: dict[str, type[GatewayDBError]] = {
     "23505": ConflictError,
     "23503": ForeignKeyError,
@@ -259,21 +263,25 @@ _BY_CLASS: dict[str, type[GatewayDBError]] = {
 }
 
 
-def _field_of(constraint: str | None, column: str | None) -> str:
+def _field_of(constraint: str | None, column: str | None,
+              fields: Mapping[str, str]) -> str:
     if column:
         return column
     if constraint is None:
         return "?"
-    return _CONSTRAINT_FIELDS.get(constraint, constraint)
+    return fields.get(constraint, constraint)
 
 
-def translate_error(exc: BaseException, statement: str | None = None, *,
+def translate_error(exc: BaseException, statement: str | None = None,
+                    fields: Mapping[str, str] | None = None, *,
                     connection_alive: bool = False) -> GatewayDBError:
     """Map an asyncpg / OS exception to the gatewaydb error a caller should see.
 
-    ``connection_alive`` tells a misuse apart from a loss: asyncpg reports both as its
-    ``InterfaceError`` (``another operation is in progress`` on a live connection, ``connection
-    is closed`` on a dead one), and the caller knows which connection it was.
+    ``fields`` maps constraint names to the field each guards (from the statement's
+    declaration); a constraint not in it is its own field name. ``connection_alive`` tells
+    a misuse apart from a loss: asyncpg reports both as its ``InterfaceError`` (``another
+    operation is in progress`` on a live connection, ``connection is closed`` on a dead one),
+    and the caller knows which connection it was.
 
     Integrity errors lose their DETAIL line on the original exception too: PostgreSQL echoes
     the offending row's values there (an API key digest, say), and tracebacks print it.
@@ -285,7 +293,7 @@ def translate_error(exc: BaseException, statement: str | None = None, *,
             "a schema change invalidated a prepared statement inside a transaction; "
             "run the transaction again", sqlstate=exc.sqlstate, statement=statement)
     if isinstance(exc, asyncpg.PostgresError):
-        return _translate_postgres(exc, statement)
+        return _translate_postgres(exc, statement, fields or {})
     if isinstance(exc, asyncpg.DataError):
         # asyncpg could not encode an argument; its message quotes the value, so not shown.
         return InvalidInputError([FieldError("?", "a value the database cannot store "
@@ -320,7 +328,8 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None) -> GatewayDBError:
+def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None,
+                        fields_of: Mapping[str, str]) -> GatewayDBError:
     fields: dict[str, Any] = exc.as_dict()
     sqlstate: str = fields.get("sqlstate") or ""
     constraint: str | None = fields.get("constraint_name")
@@ -331,12 +340,12 @@ def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None) -> Ga
     if sqlstate.startswith("23"):
         exc.detail = None  # row values; see the docstring above
     if cls is InvalidInputError:
-        return InvalidInputError([FieldError(_field_of(constraint, column), message)],
+        return InvalidInputError([FieldError(_field_of(constraint, column, fields_of), message)],
                                  sqlstate=sqlstate, constraint=constraint, table=table,
                                  column=column)
     if cls is ConflictError:
         return ConflictError(message, constraint=constraint, table=table,
-                             field=_field_of(constraint, column), sqlstate=sqlstate,
+                             field=_field_of(constraint, column, fields_of), sqlstate=sqlstate,
                              column=column)
     if cls is ForeignKeyError:
         return ForeignKeyError(message, constraint=constraint, table=table, sqlstate=sqlstate,

@@ -14,18 +14,21 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+from pydantic import BaseModel
 
 from .engine import Engine, Executor, is_dead
 from .errors import DatabaseUnavailableError, translate_error
 from .pool import FreeList, Lease, roll_back
-from .query import Query
+from .query import Call, Query
 
 __all__ = ["PoolExecutor", "is_read_only"]
 
 log = logging.getLogger("gatewaydb.pool")
+
+M = TypeVar("M", bound=BaseModel)
 
 # Comments and quoted text (their words are not SQL), then what makes a statement a write.
 _NOT_SQL = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$",
@@ -65,7 +68,7 @@ class PoolExecutor(Executor):
         """Idle connections: the free list's and asyncpg's."""
         return self.connections.idle_count
 
-    def is_read(self, query: Query[Any]) -> bool:
+    def is_read(self, query: Query[Any, Any]) -> bool:
         """Whether ``query`` may run again after its connection was lost mid-call."""
         return query.name in self._reads
 
@@ -85,9 +88,8 @@ class PoolExecutor(Executor):
         """Hand every free-listed connection back to asyncpg's pool (before closing it)."""
         await self.connections.drain()
 
-
-    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
-        method, sql = query.returns.value, self._engine.sql[query.name]
+    async def _run(self, query: Query[Any, Any], sql: str, args: Sequence[Any]) -> Any:
+        method = query.returns.value
         deadline: float | None = None
         while True:
             lease = await self.acquire(deadline)
@@ -96,7 +98,8 @@ class PoolExecutor(Executor):
             except Exception as exc:
                 alive = not is_dead(lease.conn)
                 await self.release(lease, clean=False)
-                error = translate_error(exc, query.name, connection_alive=alive)
+                error = translate_error(exc, query.name, query.constraints,
+                                        connection_alive=alive)
                 deadline = self._retry_deadline(query, error, deadline)
                 if deadline is None:
                     raise error from exc
@@ -109,7 +112,7 @@ class PoolExecutor(Executor):
                 await self.release(lease, clean=False)
             return result
 
-    def _retry_deadline(self, query: Query[Any], error: Exception,
+    def _retry_deadline(self, query: Query[Any, Any], error: Exception,
                         deadline: float | None) -> float | None:
         """When a failed call may run again (a read that lost its connection), its deadline."""
         if query.name not in self._reads:
@@ -134,6 +137,10 @@ class PoolExecutor(Executor):
         try:
             status = await lease.conn.copy_records_to_table(table, records=records,
                                                             columns=columns)
+        except asyncpg.PostgresError:
+            # The server's error: copy_records translates it with the caller's constraints.
+            await self.release(lease, clean=False)
+            raise
         except Exception as exc:
             alive = not is_dead(lease.conn)
             await self.release(lease, clean=False)
@@ -144,8 +151,9 @@ class PoolExecutor(Executor):
         await self.release(lease, clean=True)
         return status
 
-    async def iterate(self, query: Query[Any], *args: Any,
-                      chunk_size: int) -> AsyncIterator[list[Any]]:
+    async def _iterate(self, call: Call[list[M]], sql: str,
+                       chunk_size: int) -> AsyncIterator[list[M]]:
+        query = call.query
         deadline: float | None = None
         while True:
             lease = await self.acquire(deadline)
@@ -156,7 +164,7 @@ class PoolExecutor(Executor):
                 native = lease.conn.transaction(readonly=True)
                 await native.__aenter__()
                 try:
-                    async for chunk in self._stream(lease.conn, query, args, chunk_size):
+                    async for chunk in self._stream(lease.conn, call, sql, chunk_size):
                         started = True
                         yield chunk
                 except BaseException:
@@ -166,7 +174,7 @@ class PoolExecutor(Executor):
                 clean = True
                 return
             except Exception as exc:
-                error = translate_error(exc, query.name,
+                error = translate_error(exc, query.name, query.constraints,
                                         connection_alive=not is_dead(lease.conn))
                 # Nothing reached the caller yet: the stream can start over on another
                 # connection, as any read can.

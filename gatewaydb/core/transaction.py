@@ -1,24 +1,31 @@
-"""Transactions: ``Transaction`` (the API inside one) and the block that opens and ends it."""
+"""Transactions: ``Transaction`` (the API inside one), its savepoints, and the block that
+opens and ends it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast
 
-from ..gateway.api import GatewayAPI
-from .engine import ConnectionExecutor, Executor, PooledConnection, is_dead
+from pydantic import BaseModel
+from typing_extensions import TypeVar
+
+from .engine import ConnectionExecutor, PooledConnection, is_dead
 from .errors import InterfaceError, translate_error
 from .pool import roll_back
+from .query import Call
 
 if TYPE_CHECKING:
     from .database import Database
     from .pool import Lease
     from .pool_executor import PoolExecutor
 
-__all__ = ["Isolation", "Transaction", "TransactionBlock", "full_reset"]
+__all__ = ["Isolation", "Transaction", "TransactionBlock", "TxT", "full_reset"]
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger("gatewaydb")
 
@@ -41,12 +48,13 @@ async def full_reset(conn: PooledConnection) -> bool:
     return True
 
 
-class Transaction(GatewayAPI):
-    """One database transaction; offers exactly the methods of :class:`Database`.
+class Transaction:
+    """One database transaction: runs the same calls as its :class:`Database`.
 
     Obtained from ``async with db.transaction() as tx`` or passed to the callback of
-    ``await db.transaction(fn)``. Any exception out of the block rolls everything back.
-    After the block ends, every method raises InterfaceError.
+    ``await db.transaction(fn)``. Any exception out of the block rolls everything back;
+    ``async with tx.transaction():`` nests a SAVEPOINT. After the block ends, every method
+    raises InterfaceError.
     """
 
     __slots__ = ("_executor", "_raw_used")
@@ -55,9 +63,29 @@ class Transaction(GatewayAPI):
         self._executor = executor
         self._raw_used = False
 
-    @property
-    def _ex(self) -> Executor:
-        return self._executor
+    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """Run a declared statement in this transaction (see :meth:`Database.run`)."""
+        return self._executor.run(call)
+
+    def iterate(self, call: Call[list[M]], *,
+                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """Stream a rows statement in this transaction (see :meth:`Database.iterate`)."""
+        return self._executor.iterate(call, chunk_size=chunk_size)
+
+    async def copy_records(self, table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
+        """Bulk-insert in this transaction (see :meth:`Database.copy_records`)."""
+        return await self._executor.copy_records(table, columns, records,
+                                                 constraints=constraints)
+
+    def transaction(self) -> _Savepoint[Self]:
+        """``async with tx.transaction():`` — a SAVEPOINT inside this transaction.
+
+        An exception out of the inner block rolls back only what ran inside it, then
+        propagates; the outer transaction stays usable. Blocks nest to any depth.
+        """
+        return _Savepoint(self)
 
     @property
     def connection(self) -> PooledConnection:
@@ -71,7 +99,49 @@ class Transaction(GatewayAPI):
         return conn
 
 
-class TransactionBlock:
+TxT = TypeVar("TxT", bound=Transaction, default=Transaction)
+
+
+class _Savepoint(Generic[TxT]):
+    """``async with tx.transaction():``: SAVEPOINT, then RELEASE or ROLLBACK TO it."""
+
+    __slots__ = ("_native", "_tx")
+
+    def __init__(self, tx: TxT) -> None:
+        self._tx = tx
+        self._native: Any = None
+
+    async def __aenter__(self) -> TxT:
+        if self._native is not None:
+            raise InterfaceError("this savepoint block is already in use")
+        # asyncpg turns a transaction started inside another on one connection into a
+        # SAVEPOINT, and its commit/rollback into RELEASE / ROLLBACK TO SAVEPOINT.
+        conn = self._tx._executor.connection
+        native = conn.transaction()
+        try:
+            await native.start()
+        except Exception as exc:
+            raise translate_error(exc, "SAVEPOINT", connection_alive=not is_dead(conn)) from exc
+        self._native = native
+        return self._tx
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if exc_type is None:
+                await self._native.commit()
+            else:
+                await self._native.rollback()
+        except Exception as failure:
+            if exc_type is None:
+                conn = self._tx._executor.connection
+                raise translate_error(failure, "RELEASE SAVEPOINT",
+                                      connection_alive=not is_dead(conn)) from failure
+            # The block's own exception is the one to report; the outer transaction, now
+            # unusable, fails at its next statement or at its end.
+
+
+class TransactionBlock(Generic[TxT]):
     """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK.
 
     A BEGIN that fails because the connection was lost runs again on a fresh connection
@@ -82,16 +152,17 @@ class TransactionBlock:
 
     __slots__ = ("_db", "_executor", "_isolation", "_lease", "_native", "_readonly", "_tx")
 
-    def __init__(self, db: Database, isolation: Isolation | None, readonly: bool) -> None:
+    def __init__(self, db: Database[TxT], isolation: Isolation | None,
+                 readonly: bool) -> None:
         self._db = db
         self._isolation = isolation
         self._readonly = readonly
         self._executor: PoolExecutor | None = None
         self._lease: Lease | None = None
         self._native: Any = None
-        self._tx: Transaction | None = None
+        self._tx: TxT | None = None
 
-    async def __aenter__(self) -> Transaction:
+    async def __aenter__(self) -> TxT:
         if self._lease is not None or self._tx is not None:
             raise InterfaceError("this transaction block is already in use; open a new one "
                                  "with db.transaction()")
@@ -116,8 +187,9 @@ class TransactionBlock:
                 await pool_ex.release(lease, clean=False)
                 raise
         self._executor, self._lease, self._native = pool_ex, lease, native
-        self._tx = Transaction(ConnectionExecutor(pool_ex.engine, lease.conn))
-        return self._tx
+        self._tx = tx = cast(TxT, self._db.transaction_class(
+            ConnectionExecutor(pool_ex.engine, lease.conn)))
+        return tx
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -25,6 +25,8 @@ from pydantic import (
     field_validator,
 )
 
+from ..core import ContractState, HealthReport, HealthStatus, PoolStatus, ServerHealth
+
 __all__ = [
     "Asset",
     "AssetOwner",
@@ -39,12 +41,14 @@ __all__ = [
     "Clip",
     "ClipScoring",
     "ClipStatus",
+    "ContractState",
     "Conversion",
     "ConversionCursor",
     "ConversionSource",
     "Experiment",
     "ExperimentStatus",
     "HealthReport",
+    "HealthStatus",
     "MetricsDelta",
     "NewAsset",
     "NewCampaign",
@@ -57,6 +61,7 @@ __all__ = [
     "Prediction",
     "PredictionActuals",
     "Role",
+    "ServerHealth",
     "User",
     "UserUpdate",
     "Variant",
@@ -111,17 +116,6 @@ class ConversionSource(StrEnum):
     TIKTOK = "TIKTOK"
     MANUAL = "MANUAL"
 
-
-#: PostgreSQL enum type name -> Python enum; the contract check compares their labels.
-PG_ENUMS: dict[str, type[StrEnum]] = {
-    "user_role": Role,
-    "asset_status": AssetStatus,
-    "clip_status": ClipStatus,
-    "campaign_objective": CampaignObjective,
-    "campaign_status": CampaignStatus,
-    "experiment_status": ExperimentStatus,
-    "conversion_source": ConversionSource,
-}
 
 # ---------------------------------------------------------------------------------------------
 # Field types shared by inputs
@@ -500,27 +494,3 @@ class NewConversion(_Input):
     external_id: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     attributed_clip_id: UUID | None = None
-
-
-# ---------------------------------------------------------------------------------------------
-# Engine reports
-
-
-class PoolStatus(_Row):
-    """The connection pool at one moment."""
-
-    size: int
-    in_use: int
-    idle: int
-    max_size: int
-
-
-class HealthReport(_Row):
-    """What ``Database.health()`` found; ``ok`` is False when the server did not answer."""
-
-    ok: bool
-    server_version: str | None
-    latency_ms: float | None
-    pool: PoolStatus | None
-    pending_migrations: list[str] | None
-    error: str | None = None

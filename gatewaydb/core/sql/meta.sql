@@ -1,4 +1,4 @@
--- Statements gatewaydb itself runs: the contract check and health reports.
+-- Statements the gatewaydb core runs itself (declared in gatewaydb/core/meta.py).
 
 -- name: meta_enum_labels
 -- The labels of the named enum types, in their declared order.
@@ -15,5 +15,5 @@ GROUP BY t.typname;
 SELECT 1;
 
 -- name: meta_server_version
--- The server's version string for health().
+-- The server's version string, for health() (alone where _yoyo_migration cannot be read).
 SELECT current_setting('server_version');
