@@ -43,6 +43,7 @@ from .errors import (
 )
 from .query import declared, value
 from .registry import Registry
+from .rows import MappingRecord
 from .settings import Settings
 from .stats import StatementStats
 
@@ -296,6 +297,8 @@ class Database(GatewayAPI):
                 max_cached_statement_lifetime=0,  # 0 = never expire: prepare once per connection
                 init=_init_connection,
                 reset=_keep_session,
+                # Records Pydantic reads as mappings: no dict per row (see core/rows.py).
+                record_class=MappingRecord,
                 server_settings=server_settings,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:

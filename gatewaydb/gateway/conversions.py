@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from ..core.errors import FieldError, InvalidInputError
@@ -33,7 +33,9 @@ MAX_CHUNK = 100_000
 _CREATE = row("create_conversion", Conversion, UUID, ConversionSource, Decimal, datetime,
               str | None, str, UUID | None)
 _LIST = rows("list_conversions", Conversion, UUID, datetime | None, datetime | None,
-             datetime | None, UUID | None, int | None)
+             int | None)
+_LIST_AFTER = rows("list_conversions_after_cursor", Conversion, UUID, datetime, UUID,
+                   datetime | None, int | None)
 _STREAM = rows("stream_conversions", Conversion, UUID, datetime | None, datetime | None)
 
 
@@ -53,14 +55,18 @@ def _range(campaign_id: UUID | str, start_date: datetime | None,
     return key, start, end
 
 
-def _cursor(after: Conversion | ConversionCursor | None) -> tuple[datetime | None, UUID | None]:
+def _cursor(after: Conversion | ConversionCursor | None) -> ConversionCursor | None:
     if after is None:
-        return None, None
+        return None
     if isinstance(after, Conversion):
-        return after.timestamp, after.id
+        return after.cursor
     if isinstance(after, tuple) and len(after) == 2:
         timestamp, id = after
-        return _aware(timestamp, "after.timestamp"), as_uuid(id, "after.id")
+        if timestamp is None:
+            raise InvalidInputError([FieldError("after.timestamp",
+                                                "must be a timezone-aware datetime")])
+        return ConversionCursor(cast(datetime, _aware(timestamp, "after.timestamp")),
+                                as_uuid(id, "after.id"))
     raise InvalidInputError([FieldError("after", "must be a Conversion or a ConversionCursor")])
 
 
@@ -138,10 +144,14 @@ class ConversionsAPI(DomainAPI):
                 ``limit`` out of range, a malformed cursor.
         """
         key, start, end = _range(campaign_id, start_date, end_date)
-        after_ts, after_id = _cursor(after)
+        cursor = _cursor(after)
         if limit is not None:
             _positive(limit, "limit", MAX_LIMIT)
-        return await self._ex.fetch(_LIST, key, start, end, after_ts, after_id, limit)
+        # One statement per lower-bound shape, each with its own generic plan. A cursor
+        # before start_date is implied by it; one at or after start_date implies it.
+        if cursor is None or (start is not None and cursor.timestamp < start):
+            return await self._ex.fetch(_LIST, key, start, end, limit)
+        return await self._ex.fetch(_LIST_AFTER, key, cursor.timestamp, cursor.id, end, limit)
 
     async def iter_conversions(self, campaign_id: UUID | str,
                                start_date: datetime | None = None,
