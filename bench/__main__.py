@@ -1,4 +1,4 @@
-"""``python -m bench``: measure gatewaydb's hot paths next to a raw-asyncpg floor.
+"""``python -m bench``: measure gatewaydb's hot paths next to hand-written raw-asyncpg floors.
 
 ``make bench`` runs the default scale (10,000 users) on the bench's embedded server;
 ``make bench-quick`` a tiny scale with few samples, to prove the bench still runs. Progress goes
@@ -25,10 +25,12 @@ from .server import bench_database
 
 #: ``make bench``: medians over up to 2,000 samples, or 4 s of samples, per hot path.
 FULL = Budget(warmup_seconds=0.5, warmup_min=20, seconds=4.0, min_samples=20,
-              max_samples=2000, throughput_seconds=1.0, throughput_rounds=3, concurrency=16)
+              max_samples=2000, throughput_seconds=1.0, throughput_rounds=3, concurrency=16,
+              server_runs=15)
 #: ``make bench-quick``: every figure, none of them meaningful.
 QUICK = Budget(warmup_seconds=0.0, warmup_min=2, seconds=0.05, min_samples=4,
-               max_samples=10, throughput_seconds=0.1, throughput_rounds=1, concurrency=16)
+               max_samples=10, throughput_seconds=0.1, throughput_rounds=1, concurrency=16,
+               server_runs=2)
 QUICK_USERS = 50
 
 
