@@ -72,8 +72,10 @@ def _versions(server_version: str) -> dict[str, str]:
     return versions
 
 
-def _iter_figures(run: RunResult) -> dict[str, Any]:
-    path = next(p for p in run.paths if p.name == "iter_conversions")
+def _iter_figures(run: RunResult) -> dict[str, Any] | None:
+    path = next((p for p in run.paths if p.name == "iter_conversions"), None)
+    if path is None:  # --only left it out
+        return None
     short, whole = run.memory["short"], run.memory["whole"]
 
     def growth(side: str) -> float:
@@ -232,8 +234,8 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{t['floor_noreset_ops_s']:>12,.0f}{t['ratio']:>7.2f}x"
                      f"{t['ratio_noreset']:>7.2f}x")
     it = result["iter_conversions"]
-    memory = it["memory"]
-    lines += [
+    memory = it["memory"] if it else None
+    lines += [] if it is None or memory is None else [
         "",
         f"iter_conversions over the whale campaign ({it['rows']:,} rows): "
         f"gatewaydb {it['gatewaydb_rows_s']:,.0f} rows/s, floor {it['floor_rows_s']:,.0f} "

@@ -110,8 +110,10 @@ async def _memory(db: Database, floors: Floors, scale: Scale) -> dict[str, Memor
             "whole": await peak_memory(gw, fl, iter_case(scale))}
 
 
-async def run(url: str, scale: Scale, budget: Budget) -> RunResult:
-    """Measure every hot path against ``url``'s database, loading the data set if needed."""
+async def run(url: str, scale: Scale, budget: Budget,
+              only: frozenset[str] | None = None) -> RunResult:
+    """Measure every hot path (or those named in ``only``) against ``url``'s database,
+    loading the data set if needed."""
     load = await ensure_loaded(url, scale)
     admin = await asyncpg.connect(url)
     try:
@@ -125,6 +127,8 @@ async def run(url: str, scale: Scale, budget: Budget) -> RunResult:
             server: dict[str, dict[str, ServerTime]] = {}
             rates: list[Throughput] = []
             for path in HOT_PATHS:
+                if only is not None and path.name not in only:
+                    continue
                 sides, pick = _sides(path, db, floors), _picker(path, scale)
                 result = await measure(path, sides, pick, budget)
                 paths.append(result)
@@ -148,7 +152,8 @@ async def run(url: str, scale: Scale, budget: Budget) -> RunResult:
                     _say(f"  {path.name + ' ops/s':<24} gatewaydb {rate.gatewaydb_ops_s:>10,.0f}"
                          f"     floor {rate.floor_ops_s:>10,.0f}     x{rate.ratio:.2f}  "
                          f"no reset x{rate.ratio_noreset:.2f}")
-            memory = await _memory(db, floors, scale)
+            memory = (await _memory(db, floors, scale)
+                      if only is None or "iter_conversions" in only else {})
         finally:
             await db.disconnect()
             await floors.close()
