@@ -80,11 +80,9 @@ async def _server_times(conn: asyncpg.Connection, path: HotPath, scale: Scale,
     cases = [path.pick(rng, scale) for _ in range(runs)]
     registry = Registry.load(sql_dir())
     case = path.server
-    return {
-        "gatewaydb": await server_time(conn, registry[case.statement].sql,
-                                       [case.gatewaydb_args(c) for c in cases]),
-        "floor": await server_time(conn, case.floor_sql, [case.floor_args(c) for c in cases]),
-    }
+    return await server_time(conn, {
+        "gatewaydb": (registry[case.statement].sql, [case.gatewaydb_args(c) for c in cases]),
+        "floor": (case.floor_sql, [case.floor_args(c) for c in cases])})
 
 
 async def _clear_scratch(conn: asyncpg.Connection, scale: Scale) -> None:

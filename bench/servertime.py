@@ -55,36 +55,57 @@ def _scan(plan: dict[str, Any]) -> str:
     return str(plan.get("Node Type"))
 
 
-async def server_time(conn: asyncpg.Connection, sql: str,
-                      cases: list[tuple[Any, ...]]) -> ServerTime:
-    """Median server time of ``sql``'s generic plan over ``cases`` (its ``$n`` arguments)."""
+async def _explain(conn: asyncpg.Connection, statement: str,
+                   args: tuple[Any, ...]) -> dict[str, Any]:
+    # The server quotes every argument itself (format's %L): no value is spliced into SQL
+    # text on the client.
+    placeholders = ", ".join(["%L"] * len(args))
+    explain = await conn.fetchval(
+        "SELECT format($1, VARIADIC $2::text[])",
+        f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) EXECUTE {statement}({placeholders})",
+        [_as_text(a) for a in args])
+    (result,) = json.loads(await conn.fetchval(explain))
+    return dict(result)
+
+
+async def server_time(conn: asyncpg.Connection,
+                      statements: dict[str, tuple[str, list[tuple[Any, ...]]]]
+                      ) -> dict[str, ServerTime]:
+    """Median server time of each statement's generic plan, by side.
+
+    ``statements`` maps a side to its SQL and one ``$n`` argument tuple per sampled case. The
+    sides run interleaved, case by case in rotating order (the first statement a backend
+    runs was measured up to 3x slower across all its executions), after one untimed round.
+    """
+    names = {side: f"{_STATEMENT}_{k}" for k, side in enumerate(statements)}
     await conn.execute("SET plan_cache_mode = force_generic_plan")
-    # The statement is the bench's own text (gatewaydb's registry or bench.handwritten).
-    await conn.execute(f"PREPARE {_STATEMENT} AS {sql}")
+    prepared: list[str] = []
     try:
-        times: list[float] = []
-        buffers: list[int] = []
-        scan = ""
-        # The first execution on a connection pays for catalog caches and the plan: untimed.
-        for i, args in enumerate([cases[0], *cases]):
-            # The server quotes every argument itself (format's %L): no value is spliced
-            # into SQL text on the client.
-            placeholders = ", ".join(["%L"] * len(args))
-            explain = await conn.fetchval(
-                "SELECT format($1, VARIADIC $2::text[])",
-                f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) "
-                f"EXECUTE {_STATEMENT}({placeholders})",
-                [_as_text(a) for a in args])
-            (result,) = json.loads(await conn.fetchval(explain))
-            if i == 0:
-                continue
-            plan = result["Plan"]
-            times.append(float(result["Execution Time"]) * 1000)
-            buffers.append(int(plan.get("Shared Hit Blocks", 0))
-                           + int(plan.get("Shared Read Blocks", 0)))
-            scan = _scan(plan)
+        for side, (sql, _) in statements.items():
+            # The statement is the bench's own text (gatewaydb's registry or bench.handwritten).
+            await conn.execute(f"PREPARE {names[side]} AS {sql}")
+            prepared.append(names[side])
+        sides = list(statements)
+        cases = len(next(iter(statements.values()))[1])
+        times: dict[str, list[float]] = {side: [] for side in sides}
+        buffers: dict[str, list[int]] = {side: [] for side in sides}
+        scans: dict[str, str] = {}
+        for i in range(-1, cases):  # -1: the untimed round, on the first case
+            for k in range(len(sides)):
+                side = sides[(i + k) % len(sides)]
+                result = await _explain(conn, names[side], statements[side][1][max(i, 0)])
+                if i < 0:
+                    continue
+                plan = result["Plan"]
+                times[side].append(float(result["Execution Time"]) * 1000)
+                buffers[side].append(int(plan.get("Shared Hit Blocks", 0))
+                                     + int(plan.get("Shared Read Blocks", 0)))
+                scans[side] = _scan(plan)
     finally:
-        await conn.execute(f"DEALLOCATE {_STATEMENT}")
+        for name in prepared:  # not DEALLOCATE ALL: asyncpg's own statements live here too
+            await conn.execute(f"DEALLOCATE {name}")
         await conn.execute("RESET plan_cache_mode")
-    return ServerTime(median_us=statistics.median(times),
-                      buffers=int(statistics.median(buffers)), scan=scan, runs=len(times))
+    return {side: ServerTime(median_us=statistics.median(times[side]),
+                             buffers=int(statistics.median(buffers[side])), scan=scans[side],
+                             runs=len(times[side]))
+            for side in sides}
