@@ -201,17 +201,17 @@ def format_table(result: dict[str, Any]) -> str:
         "",
         "floor: hand-written SQL, default asyncpg pool;  no reset: the same, reset=no-op;  "
         "validated: floor + model_validate(dict(r)) per row",
-        f"{'latency (µs)':<48}{'gatewaydb':>16}{'floor':>16}{'no reset':>16}"
-        f"{'validated':>10}{'ratio':>8}{'no rst':>8}{'valid.':>8}{'spread':>8}{'n':>6}",
-        f"{'':<48}{'median':>8}{'p99':>8}{'median':>8}{'p99':>8}{'median':>8}{'p99':>8}"
-        f"{'median':>10}",
+        f"{'latency (µs)':<48}{'gatewaydb':>20}{'floor':>20}{'no reset':>20}"
+        f"{'validated':>11}{'ratio':>8}{'no rst':>8}{'valid.':>8}{'spread':>8}{'n':>6}",
+        f"{'':<48}{'median':>10}{'p99':>10}{'median':>10}{'p99':>10}{'median':>10}"
+        f"{'p99':>10}{'median':>11}",
     ]
     for p in result["hot_paths"].values():
         gw, fl, nr, va = p["gatewaydb"], p["floor"], p["floor_noreset"], p["validated"]
         lines.append(
-            f"{p['title']:<48}{_us(gw['median_us']):>8}{_us(gw['p99_us']):>8}"
-            f"{_us(fl['median_us']):>8}{_us(fl['p99_us']):>8}{_us(nr['median_us']):>8}"
-            f"{_us(nr['p99_us']):>8}{_us(va['median_us']):>10}{p['ratio']:>7.2f}x"
+            f"{p['title']:<48}{_us(gw['median_us']):>10}{_us(gw['p99_us']):>10}"
+            f"{_us(fl['median_us']):>10}{_us(fl['p99_us']):>10}{_us(nr['median_us']):>10}"
+            f"{_us(nr['p99_us']):>10}{_us(va['median_us']):>11}{p['ratio']:>7.2f}x"
             f"{p['ratio_noreset']:>7.2f}x{p['validated_ratio']:>7.2f}x{p['spread']:>8.1%}"
             f"{gw['samples']:>6}")
     if result["server"]:
