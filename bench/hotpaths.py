@@ -215,7 +215,7 @@ _MINUS_INFINITY: Final = datetime.min
 
 _RANGE_SERVER = ServerCase("list_conversions", lambda c: (c[0], c[1], c[2], None),
                            sql.CONVERSIONS, lambda c: (c[0], c[1], c[2]))
-_STREAM_SERVER = ServerCase("stream_conversions", lambda c: (c[0], c[1], c[2]),
+_STREAM_SERVER = ServerCase("iter_conversions", lambda c: (c[0], c[1], c[2]),
                             sql.CONVERSIONS, _bounds)
 
 

@@ -59,7 +59,7 @@ WHERE campaign_id = $1
 ORDER BY "timestamp", id
 LIMIT $5::bigint;
 
--- name: stream_conversions
+-- name: iter_conversions
 -- list_conversions without cursor and limit, for iter_conversions' server-side cursor.
 SELECT id, campaign_id, source, external_id, value, currency, attributed_clip_id,
        "timestamp", created_at, updated_at

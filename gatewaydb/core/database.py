@@ -1,14 +1,17 @@
-"""``Database``: the seed service's facade, its lifecycle, transactions and reports.
+"""``Database``: a service's statements on a pool — lifecycle, transactions and reports.
 
-::
+The core's ``Database`` knows no domain: it runs the declarations it is given, from the SQL
+directories it is given (the Gateway API is one such service, :mod:`gatewaydb.gateway`)::
 
-    async with Database("postgresql://localhost/gateway") as db:
-        user = await db.create_user(email="ann@example.com")
+    async with Database(url, sql_paths=[HERE / "sql"], queries=[queries]) as db:
+        notes = await db.run(queries.list_notes(owner_id, take=10))
 
-    async with db.transaction() as tx:       # tx has every method db has
-        asset = await tx.create_asset(user.id, "v.mp4", "gs://b/v.mp4")
+    async with db.transaction() as tx:       # tx runs the same calls, in one transaction
+        await tx.run(queries.rename_note(note_id, "new title"))
+        async with tx.transaction():         # a SAVEPOINT: rolled back alone on error
+            ...
 
-    result = await db.transaction(create_both, retries=3)   # the seed's callback form
+    result = await db.transaction(create_both, retries=3)   # the callback form
 """
 
 from __future__ import annotations
@@ -17,20 +20,29 @@ import asyncio
 import enum
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar, overload
+from typing import Any, ClassVar, Generic, Self, overload
 
 import anyio
 import asyncpg
+from pydantic import BaseModel
+from typing_extensions import TypeVar
 
-from ..gateway._paths import sql_dir
-from ..gateway.api import GatewayAPI
-from ..gateway.models import HealthReport, PoolStatus
+from . import meta, migration_state
 from .codecs import init_connection, keep_session
-from .engine import Engine, Executor, PooledConnection, PoolExecutor
+from .engine import Engine, PooledConnection, PoolExecutor
 from .errors import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -38,20 +50,23 @@ from .errors import (
     TransactionConflictError,
 )
 from .health import check_schema, probe
-from .query import declared, value
+from .query import Call, Query, collect
 from .registry import Registry
+from .reports import HealthReport, PoolStatus
 from .rows import MappingRecord
 from .settings import Settings
 from .stats import StatementStats
-from .transaction import Isolation, Transaction, TransactionBlock, full_reset
+from .transaction import Isolation, Transaction, TransactionBlock, TxT, full_reset
 
 __all__ = ["Database", "DatabaseStats", "Transaction"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger("gatewaydb")
 
-_PING = value("meta_ping", int)
+_PING = meta.meta_ping()
 
 
 class _State(enum.Enum):
@@ -68,29 +83,39 @@ class DatabaseStats:
     pool: PoolStatus | None
 
 
-def _load_registry() -> tuple[Registry, dict[str, Any]]:
-    registry = Registry.load(sql_dir())
-    queries = declared()
-    registry.check_bound({name: q.declared_at for name, q in queries.items()})
-    return registry, queries
-
-
-class Database(GatewayAPI):
-    """The Gateway data service on a pool of asyncpg connections.
+class Database(Generic[TxT]):
+    """A service's named statements on a pool of asyncpg connections.
 
     Args:
         url: ``postgresql://`` URL; pool settings may ride in its query string
             (``?connection_limit=20&pool_timeout=30``). None reads ``$DATABASE_URL`` when
             :meth:`connect` runs, so a module-level instance can exist before configuration.
+        sql_paths: directories of ``.sql`` files (``-- name:`` statements) to load.
+        queries: where the declarations of those statements are: modules, classes (their
+            attributes are scanned) or single declarations. Every statement in
+            ``sql_paths`` must be declared, and every declaration must have its statement.
+        migrations_path: the service's yoyo migrations directory, if it has one: health
+            reports and schema mismatches then name the migrations the database lacks.
         **settings: overrides for any setting in :mod:`gatewaydb.settings`.
 
     Raises:
         ConfigurationError: an unknown or malformed setting (checked here, before any I/O).
     """
 
-    _instance: ClassVar[Database | None] = None
+    #: What :meth:`transaction` hands out; a service's subclass may add its own methods.
+    transaction_class: ClassVar[type[Transaction]] = Transaction
 
-    def __init__(self, url: str | None = None, **settings: Any) -> None:
+    def __init__(self, url: str | None = None, *, sql_paths: Iterable[Path | str] = (),
+                 queries: Iterable[object] = (), migrations_path: Path | str | None = None,
+                 **settings: Any) -> None:
+        self._migrations = Path(migrations_path) if migrations_path is not None else None
+        core_sql: list[Path] = [meta.SQL_DIR]
+        core_sources: list[object] = [meta]
+        if self._migrations is not None:
+            core_sql.append(migration_state.SQL_DIR)
+            core_sources.append(migration_state)
+        self._sql_paths = (*core_sql, *map(Path, sql_paths))
+        self._sources = (*core_sources, *queries)
         self._url = url
         self._overrides = settings
         # Check what can be checked now; a missing URL waits for connect().
@@ -102,13 +127,6 @@ class Database(GatewayAPI):
         self._lock = asyncio.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------
-
-    @classmethod
-    def get_instance(cls) -> Database:
-        """The process-wide instance (the seed's ``DatabaseService.getInstance()``)."""
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
 
     @property
     def settings(self) -> Settings:
@@ -127,7 +145,8 @@ class Database(GatewayAPI):
 
         Raises:
             ConfigurationError: no URL, or bad settings.
-            SQLRegistryError: a malformed ``sql/*.sql`` file, or SQL and code out of step.
+            SQLRegistryError: a malformed ``.sql`` file, or statements and declarations out
+                of step (a statement no code declares, a declaration with no statement).
             DatabaseUnavailableError: the server cannot be reached.
             SchemaMismatchError: statements that do not fit the live schema.
         """
@@ -135,12 +154,12 @@ class Database(GatewayAPI):
             if self._state is _State.OPEN:
                 return
             settings = self.settings
-            registry, queries = _load_registry()
+            registry, queries = self._load()
             pool = await self._create_pool(settings, len(queries))
             try:
                 if settings.check_schema:
                     async with pool.acquire(timeout=settings.pool_timeout) as conn:
-                        await check_schema(conn, registry, queries)
+                        await check_schema(conn, registry, queries, self._migrations)
             except BaseException:
                 pool.terminate()
                 raise
@@ -207,6 +226,57 @@ class Database(GatewayAPI):
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.disconnect()
 
+    def declarations(self) -> dict[str, Query[Any, Any]]:
+        """Every statement declaration this database runs (its own and the core's), by name.
+
+        Raises:
+            SQLRegistryError: two declarations of one name.
+        """
+        return collect(self._sources)
+
+    def _load(self) -> tuple[Registry, dict[str, Query[Any, Any]]]:
+        registry = Registry.load(*self._sql_paths)
+        queries = self.declarations()
+        registry.check_bound({name: q.declared_at for name, q in queries.items()})
+        return registry, queries
+
+    # -- running statements --------------------------------------------------------------
+
+    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """Run a declared statement on a pooled connection.
+
+        ``await db.run(list_notes(owner_id, take=10))`` gives what the declaration says:
+        ``list[Model]`` (``rows``), ``Model | None`` (``row``), the value or None
+        (``value``), the command tag (``command``).
+
+        Raises:
+            InterfaceError: the declaration is not one of this database's ``queries``.
+            GatewayDBError: the server's error, translated (see :mod:`gatewaydb.errors`).
+        """
+        return self._pool_executor().run(call)
+
+    def iterate(self, call: Call[list[M]], *,
+                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """Stream a ``rows`` statement through a server-side cursor, ``chunk_size`` a time.
+
+        The stream holds one pooled connection, in a read-only transaction (one snapshot),
+        until it is exhausted or closed.
+        """
+        return self._pool_executor().iterate(call, chunk_size=chunk_size)
+
+    async def copy_records(self, table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
+        """Bulk-insert ``records`` into ``table`` with one binary COPY; all rows or none.
+
+        ``table`` and ``columns`` must be constants of the calling code, never user data.
+
+        Returns:
+            The number of rows written.
+        """
+        return await self._pool_executor().copy_records(table, columns, records,
+                                                        constraints=constraints)
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _pool_executor(self) -> PoolExecutor:
@@ -214,10 +284,6 @@ class Database(GatewayAPI):
             raise InterfaceError(f"Database is {self._state.value}: call `await db.connect()` "
                                  "or use `async with Database(...) as db`")
         return self._executor
-
-    @property
-    def _ex(self) -> Executor:
-        return self._pool_executor()
 
     async def _release(self, conn: PooledConnection, *, clean: bool) -> None:
         if self._executor is not None:
@@ -251,16 +317,16 @@ class Database(GatewayAPI):
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
-                    readonly: bool = False) -> TransactionBlock: ...
+                    readonly: bool = False) -> TransactionBlock[TxT]: ...
 
     @overload
-    def transaction(self, fn: Callable[[Transaction], Awaitable[T]], *,
+    def transaction(self, fn: Callable[[TxT], Awaitable[T]], *,
                     isolation: Isolation | None = None, readonly: bool = False,
                     retries: int = 0) -> Coroutine[Any, Any, T]: ...
 
-    def transaction(self, fn: Callable[[Transaction], Awaitable[T]] | None = None, *,
+    def transaction(self, fn: Callable[[TxT], Awaitable[T]] | None = None, *,
                     isolation: Isolation | None = None, readonly: bool = False,
-                    retries: int = 0) -> TransactionBlock | Coroutine[Any, Any, T]:
+                    retries: int = 0) -> TransactionBlock[TxT] | Coroutine[Any, Any, T]:
         """A transaction, as a block or around a callback.
 
         ``async with db.transaction() as tx:`` runs the block in one transaction: an
@@ -286,7 +352,7 @@ class Database(GatewayAPI):
             raise ConfigurationError("retries must be >= 0")
         return self._run_transaction(fn, isolation, readonly, retries)
 
-    async def _run_transaction(self, fn: Callable[[Transaction], Awaitable[T]],
+    async def _run_transaction(self, fn: Callable[[TxT], Awaitable[T]],
                                isolation: Isolation | None, readonly: bool, retries: int) -> T:
         attempt = 0
         while True:
@@ -309,15 +375,15 @@ class Database(GatewayAPI):
             SchemaMismatchError: listing every statement that does not fit the schema, and
                 the pending migrations when there are any (``.pending_migrations``).
         """
-        registry, queries = _load_registry()
+        registry, queries = self._load()
         async with self.acquire() as conn:
-            await check_schema(conn, registry, queries)
+            await check_schema(conn, registry, queries, self._migrations)
 
     async def health_check(self) -> bool:
         """True when the server answers a trivial query within ``pool_timeout``. Never raises."""
         try:
             with anyio.fail_after(self.settings.pool_timeout):
-                return await self._pool_executor().fetchval(_PING) == 1
+                return await self._pool_executor().run(_PING) == 1
         except Exception:
             return False
 
@@ -330,7 +396,7 @@ class Database(GatewayAPI):
         server-side problem (see :func:`gatewaydb.core.health.probe`).
         """
         return await probe(self._executor, self._settings, self._pool_status,
-                           self.check if check_contract else None)
+                           self.check if check_contract else None, self._migrations)
 
     def _pool_status(self) -> PoolStatus | None:
         pool = self._pool

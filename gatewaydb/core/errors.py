@@ -4,7 +4,7 @@
 
     GatewayDBError
      ├── ConfigurationError          bad settings or URL (also a ValueError)
-     ├── SQLRegistryError            a bad sql/*.sql file, named by file and line
+     ├── SQLRegistryError            a bad .sql file or declaration, named by file and line
      ├── SchemaMismatchError         statements that do not fit the live schema
      ├── InterfaceError              misuse: closed database, finished transaction, ...
      ├── InvalidInputError           bad arguments (before any SQL runs) or a CHECK / data
@@ -24,7 +24,7 @@ never by message text. The original exception is chained as ``__cause__``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +60,7 @@ class ConfigurationError(GatewayDBError, ValueError):
 
 
 class SQLRegistryError(GatewayDBError):
-    """A ``sql/*.sql`` file is malformed, or statements and code do not match by name."""
+    """A ``.sql`` file is malformed, or statements and declarations do not match by name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,8 @@ class SchemaProblem:
     item: str
     expected: str
     actual: str
+    #: ``file:line`` of the statement's ``-- name:`` line ("" when unknown).
+    origin: str = ""
 
     def __str__(self) -> str:
         return f"{self.statement}: {self.item}: expected {self.expected}, got {self.actual}"
@@ -87,7 +89,8 @@ class SchemaMismatchError(GatewayDBError):
                  pending_migrations: Sequence[str] = ()) -> None:
         self.problems = tuple(problems)
         self.pending_migrations = tuple(pending_migrations)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
+        lines = "\n".join(f"  - {p.origin + ': ' if p.origin else ''}{p}"
+                          for p in self.problems)
         summary = f"{len(self.problems)} schema mismatch(es)"
         if self.pending_migrations:
             count = len(self.pending_migrations)
@@ -201,17 +204,6 @@ class TransactionConflictError(DatabaseError):
     """
 
 
-# Constraint name -> the field it guards, where the name alone does not say it.
-_CONSTRAINT_FIELDS: dict[str, str] = {
-    "users_email_key": "email",
-    "users_api_key_digest_key": "api_key",
-    "conversions_source_external_id_key": "external_id",
-    "campaigns_meta_campaign_id_key": "meta_campaign_id",
-    "campaigns_google_campaign_id_key": "google_campaign_id",
-    "campaigns_date_order": "end_date",
-    "clips_time_order": "end_time",
-}
-
 _EXACT: dict[str, type[GatewayDBError]] = {
     "23505": ConflictError,
     "23503": ForeignKeyError,
@@ -237,16 +229,21 @@ _BY_CLASS: dict[str, type[GatewayDBError]] = {
 }
 
 
-def _field_of(constraint: str | None, column: str | None) -> str:
+def _field_of(constraint: str | None, column: str | None,
+              fields: Mapping[str, str]) -> str:
     if column:
         return column
     if constraint is None:
         return "?"
-    return _CONSTRAINT_FIELDS.get(constraint, constraint)
+    return fields.get(constraint, constraint)
 
 
-def translate_error(exc: BaseException, statement: str | None = None) -> GatewayDBError:
+def translate_error(exc: BaseException, statement: str | None = None,
+                    fields: Mapping[str, str] | None = None) -> GatewayDBError:
     """Map an asyncpg / OS exception to the gatewaydb error a caller should see.
+
+    ``fields`` maps constraint names to the field each guards (from the statement's
+    declaration); a constraint not in it is its own field name.
 
     Integrity errors lose their DETAIL line on the original exception too: PostgreSQL echoes
     the offending row's values there (an API key digest, say), and tracebacks print it.
@@ -258,13 +255,14 @@ def translate_error(exc: BaseException, statement: str | None = None) -> Gateway
             "a schema change invalidated a prepared statement inside a transaction; "
             "run the transaction again", sqlstate=exc.sqlstate, statement=statement)
     if isinstance(exc, asyncpg.PostgresError):
-        return _translate_postgres(exc, statement)
+        return _translate_postgres(exc, statement, fields or {})
     if isinstance(exc, asyncpg.InterfaceError | OSError | ConnectionError):
         return DatabaseUnavailableError(f"database connection failed: {exc}", statement=statement)
     return DatabaseError(f"{type(exc).__name__}: {exc}", statement=statement)
 
 
-def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None) -> GatewayDBError:
+def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None,
+                        fields_of: Mapping[str, str]) -> GatewayDBError:
     fields: dict[str, Any] = exc.as_dict()
     sqlstate: str = fields.get("sqlstate") or ""
     constraint: str | None = fields.get("constraint_name")
@@ -275,11 +273,11 @@ def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None) -> Ga
     if sqlstate.startswith("23"):
         exc.detail = None  # row values; see the docstring above
     if cls is InvalidInputError:
-        return InvalidInputError([FieldError(_field_of(constraint, column), message)],
+        return InvalidInputError([FieldError(_field_of(constraint, column, fields_of), message)],
                                  sqlstate=sqlstate)
     if cls is ConflictError:
         return ConflictError(message, constraint=constraint, table=table,
-                             field=_field_of(constraint, column), sqlstate=sqlstate)
+                             field=_field_of(constraint, column, fields_of), sqlstate=sqlstate)
     if cls is ForeignKeyError:
         return ForeignKeyError(message, constraint=constraint, table=table, sqlstate=sqlstate)
     assert issubclass(cls, DatabaseError)

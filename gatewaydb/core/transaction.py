@@ -1,20 +1,27 @@
-"""Transactions: ``Transaction`` (the API inside one) and the block that opens and ends it."""
+"""Transactions: ``Transaction`` (the API inside one), its savepoints, and the block that
+opens and ends it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast
 
-from ..gateway.api import GatewayAPI
-from .engine import ConnectionExecutor, Executor, PooledConnection
+from pydantic import BaseModel
+from typing_extensions import TypeVar
+
+from .engine import ConnectionExecutor, PooledConnection
 from .errors import InterfaceError, translate_error
+from .query import Call
 
 if TYPE_CHECKING:
     from .database import Database
 
-__all__ = ["Isolation", "Transaction", "TransactionBlock", "full_reset"]
+__all__ = ["Isolation", "Transaction", "TransactionBlock", "TxT", "full_reset"]
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 
 async def full_reset(conn: PooledConnection) -> None:
@@ -26,12 +33,13 @@ async def full_reset(conn: PooledConnection) -> None:
         raise
 
 
-class Transaction(GatewayAPI):
-    """One database transaction; offers exactly the methods of :class:`Database`.
+class Transaction:
+    """One database transaction: runs the same calls as its :class:`Database`.
 
     Obtained from ``async with db.transaction() as tx`` or passed to the callback of
-    ``await db.transaction(fn)``. Any exception out of the block rolls everything back.
-    After the block ends, every method raises InterfaceError.
+    ``await db.transaction(fn)``. Any exception out of the block rolls everything back;
+    ``async with tx.transaction():`` nests a SAVEPOINT. After the block ends, every method
+    raises InterfaceError.
     """
 
     __slots__ = ("_executor", "_raw_used")
@@ -40,9 +48,29 @@ class Transaction(GatewayAPI):
         self._executor = executor
         self._raw_used = False
 
-    @property
-    def _ex(self) -> Executor:
-        return self._executor
+    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """Run a declared statement in this transaction (see :meth:`Database.run`)."""
+        return self._executor.run(call)
+
+    def iterate(self, call: Call[list[M]], *,
+                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """Stream a rows statement in this transaction (see :meth:`Database.iterate`)."""
+        return self._executor.iterate(call, chunk_size=chunk_size)
+
+    async def copy_records(self, table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
+        """Bulk-insert in this transaction (see :meth:`Database.copy_records`)."""
+        return await self._executor.copy_records(table, columns, records,
+                                                 constraints=constraints)
+
+    def transaction(self) -> _Savepoint[Self]:
+        """``async with tx.transaction():`` — a SAVEPOINT inside this transaction.
+
+        An exception out of the inner block rolls back only what ran inside it, then
+        propagates; the outer transaction stays usable. Blocks nest to any depth.
+        """
+        return _Savepoint(self)
 
     @property
     def connection(self) -> PooledConnection:
@@ -56,20 +84,60 @@ class Transaction(GatewayAPI):
         return conn
 
 
-class TransactionBlock:
+TxT = TypeVar("TxT", bound=Transaction, default=Transaction)
+
+
+class _Savepoint(Generic[TxT]):
+    """``async with tx.transaction():``: SAVEPOINT, then RELEASE or ROLLBACK TO it."""
+
+    __slots__ = ("_native", "_tx")
+
+    def __init__(self, tx: TxT) -> None:
+        self._tx = tx
+        self._native: Any = None
+
+    async def __aenter__(self) -> TxT:
+        if self._native is not None:
+            raise InterfaceError("this savepoint block is already in use")
+        # asyncpg turns a transaction started inside another on one connection into a
+        # SAVEPOINT, and its commit/rollback into RELEASE / ROLLBACK TO SAVEPOINT.
+        native = self._tx._executor.connection.transaction()
+        try:
+            await native.start()
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        self._native = native
+        return self._tx
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if exc_type is None:
+                await self._native.commit()
+            else:
+                await self._native.rollback()
+        except Exception as failure:
+            if exc_type is None:
+                raise translate_error(failure) from failure
+            # The block's own exception is the one to report; the outer transaction, now
+            # unusable, fails at its next statement or at its end.
+
+
+class TransactionBlock(Generic[TxT]):
     """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK."""
 
     __slots__ = ("_conn", "_db", "_isolation", "_native", "_readonly", "_tx")
 
-    def __init__(self, db: Database, isolation: Isolation | None, readonly: bool) -> None:
+    def __init__(self, db: Database[TxT], isolation: Isolation | None,
+                 readonly: bool) -> None:
         self._db = db
         self._isolation = isolation
         self._readonly = readonly
         self._conn: PooledConnection | None = None
         self._native: Any = None
-        self._tx: Transaction | None = None
+        self._tx: TxT | None = None
 
-    async def __aenter__(self) -> Transaction:
+    async def __aenter__(self) -> TxT:
         if self._conn is not None:
             raise InterfaceError("this transaction block is already in use")
         pool_ex = self._db._pool_executor()
@@ -83,8 +151,9 @@ class TransactionBlock:
                 raise translate_error(exc) from exc
             raise
         self._conn, self._native = conn, native
-        self._tx = Transaction(ConnectionExecutor(pool_ex.engine, conn))
-        return self._tx
+        self._tx = tx = cast(TxT, self._db.transaction_class(
+            ConnectionExecutor(pool_ex.engine, conn)))
+        return tx
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
