@@ -216,6 +216,22 @@ async def test_pages_cover_a_range_once_including_equal_timestamps(
     assert paged == whole
 
 
+async def test_a_cursor_outside_the_range_keeps_both_bounds(db: Database,
+                                                          campaign: Campaign) -> None:
+    # A cursor before start_date is implied by it, one after it implies it: either way the
+    # page is what both conditions together select.
+    await _generate(db, campaign.id, 10, T0, timedelta(hours=1))
+    whole = await db.list_conversions(campaign.id)
+    start, end = whole[3].timestamp, whole[8].timestamp
+    early = await db.list_conversions(campaign.id, start, end, after=whole[1])
+    assert early == whole[3:8]
+    late = await db.list_conversions(campaign.id, start, end, after=whole[5].cursor)
+    assert late == whole[6:8]
+    unbounded = await db.list_conversions(campaign.id, after=whole[5], take=2)
+    assert unbounded == whole[6:8]
+    assert await db.list_conversions(campaign.id, start, end, after=whole[9]) == []
+
+
 async def test_list_is_one_live_campaigns(db: Database, campaign: Campaign) -> None:
     other = await db.create_campaign(campaign.user_id, "Other", "SALES", 1)
     await db.create_conversion(other.id, "META", 1, T0)
@@ -239,6 +255,7 @@ async def test_list_is_one_live_campaigns(db: Database, campaign: Campaign) -> N
     pytest.param({"after": (datetime(2025, 6, 1), uuid4())}, "after.timestamp",
                  id="after-naive"),
     pytest.param({"after": (T0, "x")}, "after.id", id="after-bad-id"),
+    pytest.param({"after": (None, uuid4())}, "after.timestamp", id="after-no-timestamp"),
     pytest.param({"campaign_id": "nope"}, "campaign_id", id="bad-campaign-id"),
 ])
 async def test_list_refuses_bad_arguments(db: Database, campaign: Campaign,

@@ -55,6 +55,7 @@ from .pool_executor import PoolExecutor
 from .query import Call, Query, collect
 from .registry import Registry
 from .reports import HealthReport, PoolStatus
+from .rows import MappingRecord
 from .settings import Settings
 from .stats import StatementStats
 from .transaction import Isolation, Transaction, TransactionBlock, TxT, full_reset
@@ -193,6 +194,8 @@ class Database(Generic[TxT]):
                 max_inactive_connection_lifetime=settings.idle_timeout,
                 init=init_connection,
                 reset=keep_session,
+                # Records Pydantic reads as mappings: no dict per row (see core/rows.py).
+                record_class=MappingRecord,
                 server_settings=server_settings,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,

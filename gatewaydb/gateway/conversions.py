@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from ..core.errors import FieldError, InvalidInputError
@@ -46,14 +46,18 @@ def _range(campaign_id: UUID | str, start_date: datetime | None,
     return key, start, end
 
 
-def _cursor(after: Conversion | ConversionCursor | None) -> tuple[datetime | None, UUID | None]:
+def _cursor(after: Conversion | ConversionCursor | None) -> ConversionCursor | None:
     if after is None:
-        return None, None
+        return None
     if isinstance(after, Conversion):
-        return after.timestamp, after.id
+        return after.cursor
     if isinstance(after, tuple) and len(after) == 2:
         timestamp, id = after
-        return _aware(timestamp, "after.timestamp"), as_uuid(id, "after.id")
+        if timestamp is None:
+            raise InvalidInputError([FieldError("after.timestamp",
+                                                "must be a timezone-aware datetime")])
+        return ConversionCursor(cast(datetime, _aware(timestamp, "after.timestamp")),
+                                as_uuid(id, "after.id"))
     raise InvalidInputError([FieldError("after", "must be a Conversion or a ConversionCursor")])
 
 
@@ -132,10 +136,15 @@ class ConversionsAPI(DomainAPI):
                 ``take`` out of range, a malformed cursor.
         """
         key, start, end = _range(campaign_id, start_date, end_date)
-        after_ts, after_id = _cursor(after)
+        cursor = _cursor(after)
         if take is not None:
             _positive(take, "take", MAX_TAKE)
-        return await self.run(q.list_conversions(key, start, end, after_ts, after_id, take))
+        # One statement per lower-bound shape, each with its own generic plan. A cursor
+        # before start_date is implied by it; one at or after start_date implies it.
+        if cursor is None or (start is not None and cursor.timestamp < start):
+            return await self.run(q.list_conversions(key, start, end, take))
+        return await self.run(q.list_conversions_after_cursor(key, cursor.timestamp,
+                                                              cursor.id, end, take))
 
     async def iter_conversions(self, campaign_id: UUID | str,
                                start_date: datetime | None = None,
