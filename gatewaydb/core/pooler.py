@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from . import meta
 from .errors import ConfigurationError, DatabaseUnavailableError
-from .query import value
 from .registry import Registry
 from .settings import Settings
 
 __all__ = ["refuse_transaction_pooler"]
-
-_BACKEND_PID = value("meta_backend_pid", int)
 
 NAMED_BEHIND_POOLER = (
     "this server connection is shared between client connections (a pooler in transaction "
@@ -41,7 +39,7 @@ async def refuse_transaction_pooler(pool: asyncpg.Pool, settings: Settings,
         ConfigurationError: the two connections share a server process.
         DatabaseUnavailableError: the probe connection could not be opened.
     """
-    sql = registry[_BACKEND_PID.name].sql
+    sql = registry[meta.meta_backend_pid.name].sql
     try:
         probe = await asyncpg.connect(settings.dsn, timeout=settings.connect_timeout,
                                       statement_cache_size=0)

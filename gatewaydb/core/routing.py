@@ -16,7 +16,8 @@ replayed: one further behind than ``max_replica_lag`` seconds, or not answering,
 reads until it recovers. A read that fails on a replica for a connection reason is run
 again on the next replica, then the primary.
 
-Whether a statement only reads is derived once, from its SQL (:func:`is_read_only`).
+Whether a statement only reads is derived once, from its SQL, by the same rule that lets
+the pool run a read again (:func:`gatewaydb.core.pool_executor.is_read_only`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import asyncio
 import itertools
 import logging
 import os
-import re
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,37 +36,26 @@ from typing import Any, Literal, TypeVar
 import asyncpg
 from pydantic import BaseModel
 
-from ..gateway.models import HealthReport, HealthStatus, PoolStatus, ServerHealth, ServerStatus
-from .engine import Executor, PoolExecutor
-from .errors import ConfigurationError, DatabaseUnavailableError, PoolTimeoutError
-from .query import Query, row, value
+from . import meta
+from .engine import Executor
+from .errors import ConfigurationError, PoolTimeoutError, is_connection_loss
+from .pool_executor import PoolExecutor, is_read_only
+from .query import Call, Query
+from .reports import HealthReport, HealthStatus, PoolStatus, ServerHealth, ServerStatus
 
 __all__ = ["POLL_INTERVAL", "REPLICA_URLS_ENV", "Router", "RoutingExecutor", "Server",
-           "is_read_only", "on_primary", "pool_status", "replica_urls_from_env"]
+           "on_primary", "pool_status", "replica_urls_from_env"]
 
 log = logging.getLogger("gatewaydb.routing")
 T = TypeVar("T")
+Q = TypeVar("Q", bound=Query[Any, Any])
+M = TypeVar("M", bound=BaseModel)
 
 #: Seconds between two looks at each replica's replay position and lag.
 POLL_INTERVAL = 0.1
 State = Literal["up", "lagging", "down", "not a standby"]
 
-
-class _ReplicaStatus(BaseModel):
-    in_recovery: bool
-    replay_lsn: int | None
-
-
-_WAL_LSN = value("meta_wal_lsn", int)
-_REPLICA_STATUS = row("meta_replica_status", _ReplicaStatus)
 _PRIMARY_READS: set[str] = set()
-
-# A statement reads only when it starts as a query and names nothing that writes or locks.
-_QUERY_START = re.compile(r"\s*(select|with|values|table)\b", re.IGNORECASE)
-_WRITES = re.compile(
-    r"\b(insert|update|delete|merge|nextval|setval|set_config|pg_advisory\w*|lock|"
-    r"for\s+(no\s+key\s+)?update|for\s+(key\s+)?share|into)\b", re.IGNORECASE)
-_NOT_SQL = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", re.DOTALL)
 
 
 #: Comma-separated replica URLs for a Database built without a URL (``gatewaydb.db``).
@@ -78,19 +67,7 @@ def replica_urls_from_env() -> list[str]:
     return [u.strip() for u in os.environ.get(REPLICA_URLS_ENV, "").split(",") if u.strip()]
 
 
-def is_read_only(sql: str) -> bool:
-    """Whether ``sql`` only reads: a SELECT/WITH/VALUES/TABLE with no data-modifying part,
-    row lock, sequence or advisory-lock call (comments, strings and quoted names ignored).
-
-    Conservative: a statement this cannot prove read-only runs on the primary. A read-only
-    looking one that writes after all fails on a replica with SQLSTATE 25006 and is then run
-    on the primary.
-    """
-    text = _NOT_SQL.sub(" ", sql)
-    return bool(_QUERY_START.match(text)) and not _WRITES.search(text)
-
-
-def on_primary(query: Query[T]) -> Query[T]:
+def on_primary(query: Q) -> Q:
     """Mark a read that guards a write (an existence check before a COPY, say): it must see
     the primary's current data, so it never goes to a replica. Returns ``query``."""
     _PRIMARY_READS.add(query.name)
@@ -123,16 +100,14 @@ def pool_status(pool: asyncpg.Pool, executor: PoolExecutor) -> PoolStatus:
 
 def _connection_failure(exc: BaseException) -> bool:
     """Whether ``exc`` says the server could not serve (so another one may)."""
-    if isinstance(exc, DatabaseUnavailableError | PoolTimeoutError | OSError | TimeoutError |
-                  asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
+    if is_connection_loss(exc) or isinstance(exc, PoolTimeoutError | TimeoutError |
+                                             asyncpg.InterfaceError):
         return True
-    if isinstance(exc, asyncpg.PostgresError):
-        code = exc.sqlstate or ""
-        # 08 connection, 53 resources, 57P0x shutdown / recovery, 25006 "read-only" (a read
-        # that writes after all), 40001 cancelled by recovery conflict on the standby.
-        return code[:2] in {"08", "53"} or code in {"57P01", "57P02", "57P03", "25006",
-                                                    "40001"}
-    return False
+    # The executors raise gatewaydb errors that keep the server's SQLSTATE.
+    code = getattr(exc, "sqlstate", None) or ""
+    # 08 connection, 53 resources, 57P0x shutdown / recovery, 25006 "read-only" (a read
+    # that writes after all), 40001 cancelled by recovery conflict on the standby.
+    return code[:2] in {"08", "53"} or code in {"57P01", "57P02", "57P03", "25006", "40001"}
 
 
 @dataclass(eq=False)
@@ -220,6 +195,11 @@ class Router:
             await replica.executor.drain()
             await replica.pool.close()
 
+    async def expire_connections(self) -> None:
+        """Replace every replica connection (the primary's belongs to Database)."""
+        for replica in self.replicas:
+            await replica.executor.expire_connections()
+
     def terminate(self) -> None:
         """Stop polling and drop the replicas' connections at once."""
         if self._poller is not None:
@@ -240,7 +220,7 @@ class Router:
         and an idle primary never makes a replica look behind.
         """
         try:
-            position = await self.primary.executor.fetchval(_WAL_LSN)
+            position = await self.primary.executor.run(meta.meta_wal_lsn())
         except Exception:  # the primary's own trouble shows in health(); keep the history
             position = None
         now = asyncio.get_running_loop().time()
@@ -264,7 +244,7 @@ class Router:
 
     async def _poll(self, replica: Server, now: float) -> None:
         try:
-            status = await replica.executor.fetchrow(_REPLICA_STATUS)
+            status = await replica.executor.run(meta.meta_replica_status())
         except Exception as exc:  # any failure: not usable until it answers again
             self._set_state(replica, "down", str(exc).splitlines()[0] if str(exc) else
                             type(exc).__name__)
@@ -291,11 +271,11 @@ class Router:
 
     # -- decisions -----------------------------------------------------------------------
 
-    def is_read_only(self, query: Query[Any]) -> bool:
+    def is_read_only(self, query: Query[Any, Any]) -> bool:
         """Whether ``query`` only reads (and is not marked :func:`on_primary`)."""
         return self._read_only.get(query.name, False)
 
-    def routes(self, query: Query[Any]) -> bool:
+    def routes(self, query: Query[Any, Any]) -> bool:
         """Whether ``query`` may go to a replica in the current task."""
         return self.is_read_only(query) and not self._pinned.get()
 
@@ -311,7 +291,7 @@ class Router:
 
     async def wrote(self) -> None:
         """Record, for this task, the primary's WAL position after a write it made."""
-        position = await self.primary.executor.fetchval(_WAL_LSN)
+        position = await self.primary.executor.run(meta.meta_wal_lsn())
         if position is not None and position > (self._written.get() or -1):
             self._written.set(position)
 
@@ -345,7 +325,11 @@ class Router:
 
 
 class RoutingExecutor(Executor):
-    """The executor of a database with replicas: reads routed, writes to the primary."""
+    """The executor of a database with replicas: reads routed, writes to the primary.
+
+    It calls the servers' executors below their ``run``: stats, logs and row mapping happen
+    once, here, wherever the statement ran.
+    """
 
     __slots__ = ("_router",)
 
@@ -353,11 +337,11 @@ class RoutingExecutor(Executor):
         super().__init__(router.primary.executor.engine)
         self._router = router
 
-    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
+    async def _run(self, query: Query[Any, Any], sql: str, args: Sequence[Any]) -> Any:
         router = self._router
         if router.routes(query):
-            return await router.read(lambda ex: ex._run(query, args))
-        result = await router.primary.executor._run(query, args)
+            return await router.read(lambda ex: ex._run(query, sql, args))
+        result = await router.primary.executor._run(query, sql, args)
         if router.is_read_only(query):
             router.primary.reads += 1  # pinned by db.primary()
         else:
@@ -370,12 +354,12 @@ class RoutingExecutor(Executor):
         await self._router.wrote()
         return status
 
-    async def iterate(self, query: Query[Any], *args: Any,
-                      chunk_size: int) -> AsyncIterator[list[Any]]:
+    async def _iterate(self, call: Call[list[M]], sql: str,
+                       chunk_size: int) -> AsyncIterator[list[M]]:
         router = self._router
-        servers = router.readers() if router.routes(query) else [router.primary]
+        servers = router.readers() if router.routes(call.query) else [router.primary]
         for server in servers:
-            stream = server.executor.iterate(query, *args, chunk_size=chunk_size)
+            stream = server.executor._iterate(call, sql, chunk_size)
             try:
                 first = await anext(stream)
             except StopAsyncIteration:
