@@ -208,6 +208,19 @@ class _TransactionBlock:
                 await self._db._release(conn, clean=clean)
 
 
+_ISOLATIONS = frozenset({"read_committed", "repeatable_read", "serializable"})
+
+
+def _check_transaction_options(isolation: object, readonly: object, retries: object) -> None:
+    """Refuse malformed ``transaction()`` options before a connection is taken."""
+    if isolation is not None and not (isinstance(isolation, str) and isolation in _ISOLATIONS):
+        raise ConfigurationError(f"isolation must be one of {', '.join(sorted(_ISOLATIONS))}")
+    if not isinstance(readonly, bool):
+        raise ConfigurationError("readonly must be True or False")
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise ConfigurationError("retries must be a whole number >= 0")
+
+
 class Database(GatewayAPI):
     """The Gateway data service on a pool of asyncpg connections.
 
@@ -310,7 +323,13 @@ class Database(GatewayAPI):
 
         Idempotent. After the wait (or on any error, cancellation included) the remaining
         connections are terminated.
+
+        Raises:
+            ConfigurationError: ``timeout`` is not a number of seconds >= 0.
         """
+        if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
+                or not timeout >= 0):  # NaN too
+            raise ConfigurationError("timeout must be a number of seconds >= 0")
         async with self._lock:
             pool, executor = self._pool, self._executor
             self._pool, self._executor = None, None
@@ -409,12 +428,13 @@ class Database(GatewayAPI):
         Raises:
             TransactionConflictError: the conflict outlived the retries.
         """
+        _check_transaction_options(isolation, readonly, retries)
         if fn is None:
             if retries:
                 raise InterfaceError("retries= needs the callback form: transaction(fn, ...)")
             return _TransactionBlock(self, isolation, readonly)
-        if retries < 0:
-            raise ConfigurationError("retries must be >= 0")
+        if not callable(fn):
+            raise InterfaceError("transaction(fn): fn must be a callable taking the transaction")
         return self._run_transaction(fn, isolation, readonly, retries)
 
     async def _run_transaction(self, fn: Callable[[Transaction], Awaitable[T]],
