@@ -22,34 +22,33 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Self, TypeVar, overload
+from typing import Any, ClassVar, Self, TypeVar, overload
 
 import anyio
 import asyncpg
-import orjson
 
 from ..gateway._paths import sql_dir
 from ..gateway.api import GatewayAPI
 from ..gateway.models import HealthReport, PoolStatus
+from .codecs import init_connection, keep_session
 from .contract import check_contract
-from .engine import ConnectionExecutor, Engine, Executor, PooledConnection, PoolExecutor
+from .engine import Engine, Executor, PooledConnection, PoolExecutor
 from .errors import (
     ConfigurationError,
     DatabaseUnavailableError,
     GatewayDBError,
     InterfaceError,
     TransactionConflictError,
-    translate_error,
 )
 from .query import declared, value
 from .registry import Registry
 from .settings import Settings
 from .stats import StatementStats
+from .transaction import Isolation, Transaction, TransactionBlock, full_reset
 
 __all__ = ["Database", "DatabaseStats", "Transaction"]
 
 T = TypeVar("T")
-Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
 log = logging.getLogger("gatewaydb")
 
@@ -76,136 +75,6 @@ def _load_registry() -> tuple[Registry, dict[str, Any]]:
     queries = declared()
     registry.check_bound({name: q.declared_at for name, q in queries.items()})
     return registry, queries
-
-
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    # JSON comes back as Python objects, parsed by orjson (several times faster than the
-    # json module on the small documents of a row). jsonb travels in binary, so that binary
-    # COPY works too; asyncpg frames it with a one-byte format version.
-    await conn.set_type_codec("jsonb", schema="pg_catalog", format="binary",
-                              encoder=_encode_jsonb, decoder=_decode_jsonb)
-    await conn.set_type_codec("json", schema="pg_catalog", format="text",
-                              encoder=_encode_json, decoder=orjson.loads)
-
-
-def _encode_jsonb(value: Any) -> bytes:
-    return b"\x01" + orjson.dumps(value)
-
-
-def _decode_jsonb(data: bytes) -> Any:
-    return orjson.loads(memoryview(data)[1:])
-
-
-def _encode_json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Pool reset hook: send nothing.
-
-    asyncpg's default sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
-    on every release — a second round trip per call. gatewaydb's own statements change no
-    session state: asyncpg still rolls back any open transaction before this hook runs, and
-    raw access through :meth:`Database.acquire` or :attr:`Transaction.connection` runs the
-    full reset itself before release (see ``_full_reset``).
-    """
-
-
-async def _full_reset(conn: PooledConnection) -> None:
-    """Put back a connection that a caller used raw; terminate it if that fails."""
-    try:
-        await conn.reset()
-    except BaseException:
-        conn.terminate()
-        raise
-
-
-class Transaction(GatewayAPI):
-    """One database transaction; offers exactly the methods of :class:`Database`.
-
-    Obtained from ``async with db.transaction() as tx`` or passed to the callback of
-    ``await db.transaction(fn)``. Any exception out of the block rolls everything back.
-    After the block ends, every method raises InterfaceError.
-    """
-
-    __slots__ = ("_executor", "_raw_used")
-
-    def __init__(self, executor: ConnectionExecutor) -> None:
-        self._executor = executor
-        self._raw_used = False
-
-    @property
-    def _ex(self) -> Executor:
-        return self._executor
-
-    @property
-    def connection(self) -> PooledConnection:
-        """The transaction's raw asyncpg connection, for custom SQL inside the transaction.
-
-        Session state changed through it (``SET``, ``LISTEN``, advisory locks) is reset
-        before the connection returns to the pool.
-        """
-        conn = self._executor.connection
-        self._raw_used = True
-        return conn
-
-
-class _TransactionBlock:
-    """``async with db.transaction(...)``: acquire, BEGIN, then COMMIT or ROLLBACK."""
-
-    __slots__ = ("_conn", "_db", "_isolation", "_native", "_readonly", "_tx")
-
-    def __init__(self, db: Database, isolation: Isolation | None, readonly: bool) -> None:
-        self._db = db
-        self._isolation = isolation
-        self._readonly = readonly
-        self._conn: PooledConnection | None = None
-        self._native: Any = None
-        self._tx: Transaction | None = None
-
-    async def __aenter__(self) -> Transaction:
-        if self._conn is not None:
-            raise InterfaceError("this transaction block is already in use")
-        pool_ex = self._db._pool_executor()
-        conn = await pool_ex.acquire()
-        try:
-            native = conn.transaction(isolation=self._isolation, readonly=self._readonly)
-            await native.start()
-        except BaseException as exc:
-            await self._db._release(conn, clean=False)
-            if isinstance(exc, Exception):
-                raise translate_error(exc) from exc
-            raise
-        self._conn, self._native = conn, native
-        self._tx = Transaction(ConnectionExecutor(pool_ex.engine, conn))
-        return self._tx
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        conn, tx = self._conn, self._tx
-        if conn is None or tx is None:
-            raise InterfaceError("transaction block exited without entering")
-        clean = False
-        try:
-            if exc_type is None:
-                await self._native.commit()
-            else:
-                await self._native.rollback()
-            clean = True
-        except Exception as failure:
-            if exc_type is None:
-                raise translate_error(failure) from failure
-            # The block's own exception is the one to report; the rollback failing means
-            # the connection is broken, and the pool will replace it.
-        finally:
-            tx._executor.close()
-            try:
-                if clean and tx._raw_used:
-                    clean = False
-                    await _full_reset(conn)
-                    clean = True
-            finally:
-                await self._db._release(conn, clean=clean)
 
 
 _ISOLATIONS = frozenset({"read_committed", "repeatable_read", "serializable"})
@@ -307,8 +176,8 @@ class Database(GatewayAPI):
                 timeout=settings.connect_timeout,
                 statement_cache_size=max(100, 2 * statements) if settings.statement_cache else 0,
                 max_cached_statement_lifetime=0,  # 0 = never expire: prepare once per connection
-                init=_init_connection,
-                reset=_keep_session,
+                init=init_connection,
+                reset=keep_session,
                 server_settings=server_settings,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
@@ -394,14 +263,14 @@ class Database(GatewayAPI):
         finally:
             try:
                 if not conn.is_closed():
-                    await _full_reset(conn)
+                    await full_reset(conn)
                     clean = True
             finally:
                 await self._release(conn, clean=clean)
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
-                    readonly: bool = False) -> _TransactionBlock: ...
+                    readonly: bool = False) -> TransactionBlock: ...
 
     @overload
     def transaction(self, fn: Callable[[Transaction], Awaitable[T]], *,
@@ -410,7 +279,7 @@ class Database(GatewayAPI):
 
     def transaction(self, fn: Callable[[Transaction], Awaitable[T]] | None = None, *,
                     isolation: Isolation | None = None, readonly: bool = False,
-                    retries: int = 0) -> _TransactionBlock | Coroutine[Any, Any, T]:
+                    retries: int = 0) -> TransactionBlock | Coroutine[Any, Any, T]:
         """A transaction, as a block or around a callback.
 
         ``async with db.transaction() as tx:`` runs the block in one transaction: an
@@ -426,13 +295,16 @@ class Database(GatewayAPI):
             retries: callback form only; how many times to rerun on a conflict.
 
         Raises:
+            ConfigurationError: an unknown ``isolation``, a non-bool ``readonly``, ``retries``
+                not a whole number >= 0 (raised by the call itself, before any I/O).
+            InterfaceError: ``fn`` is not callable, or ``retries`` without ``fn``.
             TransactionConflictError: the conflict outlived the retries.
         """
         _check_transaction_options(isolation, readonly, retries)
         if fn is None:
             if retries:
                 raise InterfaceError("retries= needs the callback form: transaction(fn, ...)")
-            return _TransactionBlock(self, isolation, readonly)
+            return TransactionBlock(self, isolation, readonly)
         if not callable(fn):
             raise InterfaceError("transaction(fn): fn must be a callable taking the transaction")
         return self._run_transaction(fn, isolation, readonly, retries)
@@ -442,7 +314,7 @@ class Database(GatewayAPI):
         attempt = 0
         while True:
             try:
-                async with _TransactionBlock(self, isolation, readonly) as tx:
+                async with TransactionBlock(self, isolation, readonly) as tx:
                     return await fn(tx)
             except TransactionConflictError:
                 if attempt >= retries:
