@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from time import perf_counter
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar, overload
+from typing import Any, ClassVar, Self, TypeVar, get_args, overload
 
 import anyio
 import asyncpg
@@ -77,7 +77,7 @@ def _load_registry() -> tuple[Registry, dict[str, Any]]:
     return registry, queries
 
 
-_ISOLATIONS = frozenset({"read_committed", "repeatable_read", "serializable"})
+_ISOLATIONS: frozenset[str] = frozenset(get_args(Isolation))
 
 
 def _check_transaction_options(isolation: object, readonly: object, retries: object) -> None:
