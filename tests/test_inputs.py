@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -15,6 +16,7 @@ import pytest
 from helpers import count_rows, expect_invalid, statements_run
 
 from gatewaydb import Database, InvalidInputError
+from gatewaydb.gateway._checks import check_json
 from gatewaydb.gateway.models import (
     Asset,
     Campaign,
@@ -217,3 +219,25 @@ async def test_a_masked_key_still_authenticates(db: Database) -> None:
     assert await db.get_user_by_api_key(SECRET) == user
     assert (await db.create_user(email="kw@example.com", api_key=SECRET + "2")).has_api_key
 
+
+
+class _Float(float):
+    pass
+
+
+@pytest.mark.parametrize(("document", "storable"), [
+    ({"a": [1, 2.5, None, True, "x", (1, 2)], "b": {"c": {}}}, True),
+    ({"a": 2**64 - 1, "b": -(2**63)}, True),
+    ({"a": 2**64}, False),
+    ({"a": -(2**63) - 1}, False),
+    ({"a": _Float(1.0)}, False),  # the encoder writes float itself, no subclass
+    ({"a": Decimal("1.5")}, False),
+    ({"a": b"bytes"}, False),
+    ({"a\x00": 1}, False),
+])
+def test_which_json_is_storable(document: dict[str, Any], storable: bool) -> None:
+    if storable:
+        assert check_json(document) is document
+    else:
+        with pytest.raises(ValueError, match=r"^(at \.a: |has a key)"):
+            check_json(document)
