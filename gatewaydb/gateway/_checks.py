@@ -62,51 +62,48 @@ def safe_name(part: object) -> str:
     return "<unprintable name>"
 
 
-def _path(parts: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{safe_name(p)}" for p in parts)
-
-
-def _problems(document: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _problems(document: Any) -> Iterator[tuple[int, str]]:
+    """Each problem with the depth it is at (the document itself is at depth 0)."""
     # Iterative, not recursive: a deep document must be refused, not crash the checker.
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
-        value, path = stack.pop()
-        if len(path) > MAX_JSON_DEPTH:
-            yield path, f"nests deeper than {MAX_JSON_DEPTH} levels"
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            yield depth, f"nests deeper than {MAX_JSON_DEPTH} levels"
         elif isinstance(value, str):
             problem = text_problem(value)
             if problem is not None:
-                yield path, problem
+                yield depth, problem
         elif value is None or isinstance(value, bool):
             pass
         elif isinstance(value, int):
             if not _INT_MIN <= value <= _INT_MAX:
-                yield path, "is an integer outside the 64-bit range JSON is stored with"
+                yield depth, "is an integer outside the 64-bit range JSON is stored with"
         elif type(value) is float:  # orjson encodes float itself, no subclass
             if not math.isfinite(value):
-                yield path, "must be a finite number (JSON has no NaN or infinity)"
+                yield depth, "must be a finite number (JSON has no NaN or infinity)"
         elif isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
-                    yield path, "has a key that is not a string (JSON keys are strings)"
+                    yield depth, "has a key that is not a string (JSON keys are strings)"
                     continue
                 problem = text_problem(key)
                 if problem is not None:
-                    yield path, f"has a key that {problem}"
+                    yield depth, f"has a key that {problem}"
                     continue
-                stack.append((item, (*path, key)))
+                stack.append((item, depth + 1))
         elif isinstance(value, list) or type(value) is tuple:
-            stack.extend((item, (*path, i)) for i, item in enumerate(value))
+            stack.extend((item, depth + 1) for item in value)
         else:
-            yield path, _NOT_JSON
+            yield depth, _NOT_JSON
 
 
 def check_json(document: Any) -> Any:
-    """``document``, or ValueError naming where it is not storable JSON (a Pydantic validator).
+    """``document``, or ValueError saying why it is not storable JSON (a Pydantic validator).
 
-    Reports the first problem found, e.g. ``at .a[2]: must be a finite number``.
+    Reports the first problem found and its depth, e.g. ``a value at depth 2 must be a finite
+    number``. Not its path: keys are the caller's data as much as values are.
     """
-    for path, problem in _problems(document):
-        where = f"at {_path(path)}: " if path else ""
-        raise ValueError(where + problem)
+    for depth, problem in _problems(document):
+        raise ValueError(f"a value at depth {depth} {problem}" if depth else f"it {problem}")
     return document

@@ -23,6 +23,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -144,7 +145,8 @@ Text = Annotated[PgStr, Field(min_length=1, max_length=10_000)]
 #: A JSON object as rows return it.
 JsonObject = dict[str, Any]
 #: A JSON object as inputs accept it: only JSON's types, finite numbers, storable text.
-JsonInput = Annotated[dict[str, Any], AfterValidator(check_json)]
+#: Checked before Pydantic's dict validation, whose errors would quote a bad key.
+JsonInput = Annotated[dict[str, Any], BeforeValidator(check_json)]
 
 
 def _check_secret(value: SecretStr) -> SecretStr:
