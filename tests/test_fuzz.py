@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,7 @@ from gatewaydb.gateway.models import (
     Role,
 )
 
-EXAMPLES = int(__import__("os").environ.get("FUZZ_EXAMPLES", "6000"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5500"))  # fewer while iterating
 MIN_CASES = 5000
 SECRET = "s3cr3t"  # generated strings carry it; no error message may
 # Lifecycle methods run on a second Database: disconnecting the one under test would turn
@@ -150,7 +151,7 @@ class Run:
         self.fingerprint: list[str] = []
 
     def id_strategy(self) -> st.SearchStrategy[Any]:
-        known = st.sampled_from(self.ids).flatmap(lambda u: st.sampled_from([u, str(u)]))
+        known = st.sampled_from([*self.ids, *map(str, self.ids)])
         return st.one_of(known, known, known, st.uuids(), st.just(str(uuid4()).upper()),
                          st.sampled_from(["", "not-a-uuid", "0" * 32, "{" + "0" * 32 + "}"]),
                          text, junk)
@@ -252,11 +253,11 @@ def call_args(draw: st.DrawFn, method: str) -> dict[str, Any]:
     A third of the calls draw every value from PLAUSIBLE, a third one value in four from
     BY_NAME, the rest every value from BY_NAME.
     """
-    hostility = draw(st.sampled_from([0.0, 0.25, 1.0]))
+    hostility = draw(st.sampled_from([0, 1, 4]))  # hostile values per 4
 
     def value(name: str) -> Any:
         plausible = PLAUSIBLE.get(name)
-        if plausible is not None and draw(st.floats(0, 1)) >= hostility:
+        if plausible is not None and draw(st.integers(0, 3)) >= hostility:
             return draw(plausible)
         return draw(BY_NAME.get(name, junk))
 
