@@ -30,6 +30,7 @@ from typing import Any, Final
 
 import asyncpg
 
+from gatewaydb.app._output import Progress
 from gatewaydb.gateway._paths import migrations_dir
 
 from .dataset import GENERATOR_VERSION, PHASES, Chunk, Scale
@@ -136,19 +137,14 @@ async def _share(conns: Sequence[asyncpg.Connection], jobs: Sequence[Job], label
                  total: int) -> None:
     """Run ``jobs`` on ``conns``, each connection taking the next job when it is free."""
     queue = deque(jobs)
-    done = 0
 
-    async def worker(conn: asyncpg.Connection) -> None:
-        nonlocal done
+    async def worker(conn: asyncpg.Connection, progress: Progress) -> None:
         while queue:
-            done += await queue.popleft()(conn)
-            if sys.stderr.isatty():
-                print(f"\r  {label:<18} {done:>10,} / {total:,}", end="", file=sys.stderr,
-                      flush=True)
+            progress.advance(await queue.popleft()(conn))
 
-    await asyncio.gather(*(worker(conn) for conn in conns))
-    if sys.stderr.isatty():
-        print("\r", end="", file=sys.stderr)
+    # A bar on a terminal; elsewhere a line every few seconds (gatewaydb's CLI progress).
+    with Progress(f"loading {label}", total) as progress:
+        await asyncio.gather(*(worker(conn, progress) for conn in conns))
 
 
 def _insert(chunk: Chunk) -> Job:

@@ -14,6 +14,14 @@ GROUP BY t.typname;
 -- The cheapest round trip: liveness and latency for health().
 SELECT 1;
 
+-- name: meta_health
+-- health() in one round trip: the server's version and the migrations yoyo has recorded.
+-- Fails with 42P01 where yoyo has not created its table yet (then nothing is applied) and
+-- 42501 where this role may not read it; health() then asks meta_server_version alone.
+SELECT current_setting('server_version') AS server_version,
+       array(SELECT migration_id FROM _yoyo_migration ORDER BY migration_id)
+           AS applied_migrations;
+
 -- name: meta_server_version
--- The server's version string for health().
+-- The server's version string, for health() where _yoyo_migration cannot be read.
 SELECT current_setting('server_version');

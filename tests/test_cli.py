@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -25,14 +26,15 @@ from gatewaydb.app import migrate
 from gatewaydb.app.cli import main
 from gatewaydb.app.demo import STEPS
 from gatewaydb.app.seed import ENTERPRISE_EMAIL, MODELS, seed_users
+from gatewaydb.gateway._paths import migrations_dir
 from gatewaydb.gateway.models import AssetStatus, CampaignStatus, ExperimentStatus
 
 # Nothing listens on port 1; connect_timeout keeps the test short on a filtering firewall.
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/gateway?connect_timeout=2"
 
 SUBCOMMANDS = [[], ["migrate"], ["rollback"], ["status"], ["seed"], ["reset"], ["check"],
-               ["health"], ["demo"], ["server"], ["server", "start"], ["server", "stop"],
-               ["server", "status"], ["server", "url"]]
+               ["health"], ["demo"], ["resolve"], ["new-migration"], ["server"],
+               ["server", "start"], ["server", "stop"], ["server", "status"], ["server", "url"]]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -116,13 +118,13 @@ def test_rollback_to_and_migrate_round_trip(capsys: pytest.CaptureFixture[str],
     url = database_url
     ids = [m.id for m in migrate.status(url)]
 
-    code, out, _ = run(capsys, "rollback", "--to", ids[1], "--database-url", url)
+    code, out, _ = run(capsys, "rollback", "--to", ids[1], "--yes", "--database-url", url)
     assert code == 0
     assert f"rolled back {ids[-1]}" in out
     assert f"rolled back {ids[2]}" in out
     assert [m.id for m in migrate.status(url) if not m.applied] == ids[2:]
 
-    code, out, _ = run(capsys, "rollback", "--database-url", url)  # just the latest
+    code, out, _ = run(capsys, "rollback", "--yes", "--database-url", url)  # just the latest
     assert code == 0
     assert out.splitlines()[0] == f"rolled back {ids[1]}"
 
@@ -134,10 +136,96 @@ def test_rollback_to_and_migrate_round_trip(capsys: pytest.CaptureFixture[str],
 
 def test_rollback_to_an_unknown_migration(capsys: pytest.CaptureFixture[str],
                                           database_url: str) -> None:
-    code, _, err = run(capsys, "rollback", "--to", "9999_nope", "--database-url", database_url)
-    assert code == 1
-    assert_one_line_error(err, "9999_nope")
+    for confirm in ([], ["--yes"]):
+        code, _, err = run(capsys, "rollback", "--to", "9999_nope", *confirm,
+                           "--database-url", database_url)
+        assert code == 2
+        assert_one_line_error(err, "9999_nope")
     assert migrate.pending(database_url) == []
+
+
+def test_rollback_without_yes_shows_what_it_would_drop_and_refuses(
+        capsys: pytest.CaptureFixture[str], database_url: str) -> None:
+    assert run(capsys, "seed", "--database-url", database_url)[0] == 0
+    conversions = anyio.run(count_conversions, database_url)
+    assert conversions > 0
+    latest = migrate.status(database_url)[-1].id
+
+    code, out, err = run(capsys, "rollback", "--database-url", database_url)
+    assert code == 2
+    assert latest in out
+    assert f"conversions ({conversions:,} rows)" in out
+    assert_one_line_error(err, "--yes")
+    assert migrate.pending(database_url) == []
+    assert anyio.run(count_conversions, database_url) == conversions
+
+    code, out, err = run(capsys, "rollback", "--to", "0001_base", "--database-url", database_url)
+    assert code == 2
+    assert "0002_users_assets_clips" in out
+    assert "users (" in out
+    assert_one_line_error(err, "rollback --to 0001_base --yes")
+    assert migrate.pending(database_url) == []
+
+
+def test_rollback_of_nothing_needs_no_confirmation(capsys: pytest.CaptureFixture[str],
+                                                   empty_database_url: str) -> None:
+    code, out, _ = run(capsys, "rollback", "--database-url", empty_database_url)
+    assert (code, out.strip()) == (0, "nothing to roll back")
+
+
+async def count_conversions(url: str) -> int:
+    async with Database(url) as db, db.acquire() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM conversions"))
+
+
+def test_resolve_marks_without_running(capsys: pytest.CaptureFixture[str],
+                                       database_url: str) -> None:
+    latest = migrate.status(database_url)[-1].id
+    code, out, _ = run(capsys, "resolve", "--rolled-back", latest, "--database-url", database_url)
+    assert code == 0
+    assert f"marked {latest} as rolled back" in out
+    assert migrate.pending(database_url) == [latest]
+    assert anyio.run(count_conversions, database_url) == 0  # the table is still there
+
+    code, _, err = run(capsys, "resolve", "--rolled-back", latest, "--database-url", database_url)
+    assert code == 2
+    assert_one_line_error(err, "already not applied")
+
+    code, out, _ = run(capsys, "resolve", "--applied", latest, "--database-url", database_url)
+    assert code == 0
+    assert f"marked {latest} as applied" in out
+    assert migrate.pending(database_url) == []
+
+    code, _, err = run(capsys, "resolve", "--applied", "9999_nope", "--database-url",
+                       database_url)
+    assert code == 2
+    assert_one_line_error(err, "9999_nope")
+
+
+def test_new_migration_writes_the_next_pair(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    for source in migrations_dir().glob("*.sql"):
+        shutil.copy(source, tmp_path / source.name)
+    latest = max(p.name for p in tmp_path.glob("*.sql")).split(".")[0]
+    number = int(latest.split("_")[0]) + 1
+
+    code, out, _ = run(capsys, "new-migration", "Add clip tags", "--dir", str(tmp_path))
+    assert code == 0
+    forward = tmp_path / f"{number:04d}_add_clip_tags.sql"
+    backward = tmp_path / f"{number:04d}_add_clip_tags.rollback.sql"
+    assert forward.name in out
+    assert backward.name in out
+    assert f"-- depends: {latest}\n" in forward.read_text()
+    assert backward.exists()
+
+    code, out, _ = run(capsys, "new-migration", "more", "--dir", str(tmp_path))
+    assert code == 0
+    assert f"-- depends: {number:04d}_add_clip_tags\n" in (
+        tmp_path / f"{number + 1:04d}_more.sql").read_text()
+
+    code, _, err = run(capsys, "new-migration", "!!!", "--dir", str(tmp_path))
+    assert code == 2
+    assert_one_line_error(err, "name")
 
 
 # -- seed ----------------------------------------------------------------------------------
@@ -268,32 +356,94 @@ def test_check_fails_on_an_unmigrated_database(capsys: pytest.CaptureFixture[str
     assert_one_line_error(err, "gatewaydb migrate")
 
 
+def health_text(out: str) -> dict[str, str]:
+    """``gatewaydb health``'s lines as field name -> text."""
+    return {m.group(1).replace(" ", "_"): m.group(2)
+            for m in re.finditer(r"^([a-z][a-z ]*?)\s{2,}(.*)$", out, re.MULTILINE)}
+
+
 def test_health_table_and_json(capsys: pytest.CaptureFixture[str], database_url: str) -> None:
     code, out, _ = run(capsys, "health", "--database-url", database_url)
     assert code == 0
-    assert re.search(r"^status\s+healthy$", out, re.MULTILINE), out
-    assert re.search(r"^pending migrations\s+none$", out, re.MULTILINE), out
+    text = health_text(out)
+    assert text["status"] == "healthy"
+    assert text["pending_migrations"] == "none"
+    assert text["contract"] == "ok"
 
     code, out, _ = run(capsys, "health", "--json", "--database-url", database_url)
     assert code == 0
     report = json.loads(out)
     assert report["ok"] is True
+    assert report["status"] == "healthy"
+    assert report["reasons"] == []
     assert report["pending_migrations"] == []
     assert report["server_version"]
     assert report["pool"]["size"] >= 1
+    assert [s["role"] for s in report["servers"]] == ["primary"]
+    assert set(text) == set(report)  # text and JSON carry the same fields
+
+
+def test_health_is_degraded_with_pending_migrations(capsys: pytest.CaptureFixture[str],
+                                                    database_url: str) -> None:
+    latest = migrate.status(database_url)[-1].id
+    migrate.rollback(database_url)
+    code, out, _ = run(capsys, "health", "--database-url", database_url)
+    assert code == 1
+    text = health_text(out)
+    assert text["status"] == "degraded"
+    assert text["pending_migrations"] == latest
+    assert "1 migration pending — run `gatewaydb migrate`" in text["reasons"]
+    assert text["contract"] == "failed"  # its statements need the rolled-back tables
+
+    code, out, _ = run(capsys, "health", "--json", "--database-url", database_url)
+    assert code == 1
+    report = json.loads(out)
+    assert (report["ok"], report["status"], report["contract"]) == (False, "degraded", "failed")
+    assert report["pending_migrations"] == [latest]
+    assert len(report["reasons"]) == 2
 
 
 def test_health_of_an_unreachable_database(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "health", "--database-url", UNREACHABLE)
     assert code == 1
-    assert re.search(r"^status\s+UNHEALTHY$", out, re.MULTILINE), out
-    assert re.search(r"^error\s+cannot connect", out, re.MULTILINE), out
+    text = health_text(out)
+    assert text["status"] == "unhealthy"
+    assert text["error"].startswith("cannot connect")
 
     code, out, _ = run(capsys, "health", "--json", "--database-url", UNREACHABLE)
     assert code == 1
     report = json.loads(out)
-    assert report["ok"] is False
+    assert (report["ok"], report["status"]) == (False, "unhealthy")
     assert "cannot connect" in report["error"]
+    assert report["servers"][0]["reachable"] is False
+
+
+def test_the_apps_own_url_works_for_every_command(capsys: pytest.CaptureFixture[str],
+                                                 database_url: str) -> None:
+    # The README's DATABASE_URL: plain postgresql:// with gatewaydb's pool settings in it.
+    url = f"{database_url}{'&' if '?' in database_url else '?'}connection_limit=5&pool_timeout=3"
+    latest = migrate.status(database_url)[-1].id
+    for command in (["status"], ["migrate"], ["check"], ["health"], ["seed"], ["rollback"],
+                    ["rollback", "--yes"], ["resolve", "--applied", latest],
+                    ["resolve", "--rolled-back", latest], ["migrate"], ["health", "--json"]):
+        code, _, err = run(capsys, *command, "--database-url", url)
+        assert code == (2 if command == ["rollback"] else 0), (command, err)
+    assert migrate.pending(database_url) == []
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://postgres@127.0.0.1:1/gateway?connection_limit=lots",
+    "postgresql://postgres@127.0.0.1:1/gateway?statement_cache=maybe",
+    "mysql://root@127.0.0.1/gateway",
+], ids=["number", "boolean", "scheme"])
+@pytest.mark.parametrize("command", [["health"], ["status"], ["migrate"], ["seed"]],
+                         ids=lambda c: c[0])
+def test_a_bad_setting_is_a_usage_error(capsys: pytest.CaptureFixture[str], url: str,
+                                        command: list[str]) -> None:
+    code, out, err = run(capsys, *command, "--database-url", url)
+    assert code == 2
+    assert_one_line_error(err)
+    assert out == ""
 
 
 @pytest.mark.parametrize("command", [["migrate"], ["status"], ["rollback"], ["seed"], ["check"],
@@ -367,7 +517,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def test_server_start_status_url_stop(capsys: pytest.CaptureFixture[str],
                                       data_dir: Path) -> None:
     code, out, _ = run(capsys, "server", "status")
-    assert code == 3
+    assert code == 1
     assert "not running" in out
     code, _, err = run(capsys, "server", "url")
     assert code == 1
@@ -393,10 +543,10 @@ def test_server_start_status_url_stop(capsys: pytest.CaptureFixture[str],
     code, out, _ = run(capsys, "server", "stop")
     assert code == 0
     assert "stopped" in out
-    assert run(capsys, "server", "status")[0] == 3
+    assert run(capsys, "server", "status")[0] == 1
 
     # A command that has to start the server stops it again; the data was kept.
     code, out, _ = run(capsys, "status")
     assert code == 0
     assert "0 pending" in out
-    assert run(capsys, "server", "status")[0] == 3
+    assert run(capsys, "server", "status")[0] == 1

@@ -163,16 +163,28 @@ def test_unreachable_database_is_one_line_error(call: Callable[[str], object]) -
     assert "/nonexistent-gatewaydb-socket-dir" in str(info.value)
 
 
+def _yoyo(*args: str, url: str | None) -> subprocess.CompletedProcess[str]:
+    """The plain ``yoyo`` command run as a user would, from the repo root (it reads
+    ``yoyo.ini``), with ``DATABASE_URL=url`` (unset for None)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if url is not None:
+        env["DATABASE_URL"] = url
+    return subprocess.run([str(Path(sys.executable).parent / "yoyo"), *args], cwd=REPO_ROOT,
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _app_url(url: str) -> str:
+    """``url`` as the application's DATABASE_URL looks: with gatewaydb's pool settings."""
+    return f"{url}{'&' if '?' in url else '?'}connection_limit=5&pool_timeout=3"
+
+
 def _yoyo_list(url: str) -> dict[str, str]:
-    """``yoyo list`` run as a user would, from the repo root (it reads ``yoyo.ini``).
+    """``yoyo list`` on the application's own URL.
 
     Returns:
         migration id -> "A" (applied) or "U" (unapplied).
     """
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "yoyo"), "list"], cwd=REPO_ROOT,
-        env={**os.environ, "DATABASE_URL": migrate.yoyo_url(url)},
-        capture_output=True, text=True, timeout=60, check=False)
+    result = _yoyo("list", url=_app_url(url))
     assert result.returncode == 0, result.stderr
     # A header line, a line of dashes, then "STATUS  ID  SOURCE" rows.
     lines = result.stdout.splitlines()
@@ -184,6 +196,33 @@ def test_yoyo_cli_agrees_with_migrate(empty_database_url: str) -> None:
     assert _yoyo_list(empty_database_url) == dict.fromkeys(ALL_IDS, "U")
     migrate.apply(empty_database_url)
     assert _yoyo_list(empty_database_url) == dict.fromkeys(ALL_IDS, "A")
+
+
+def test_plain_yoyo_apply_and_rollback_on_the_app_url(empty_database_url: str) -> None:
+    url = _app_url(empty_database_url)
+    done = _yoyo("apply", url=url)
+    assert done.returncode == 0, done.stderr
+    assert migrate.pending(empty_database_url) == []
+    done = _yoyo("rollback", "-r", ALL_IDS[-1], url=url)
+    assert done.returncode == 0, done.stderr
+    assert migrate.pending(empty_database_url) == [ALL_IDS[-1]]
+
+
+@pytest.mark.parametrize(("url", "words"), [
+    pytest.param(None, "DATABASE_URL is not set", id="unset"),
+    pytest.param("mysql://root@127.0.0.1/gateway", "scheme", id="scheme"),
+    pytest.param("postgresql://postgres@127.0.0.1/gateway?connection_limit=lots",
+                 "connection_limit", id="malformed-setting"),
+    pytest.param("postgresql://postgres@/gateway?host=/nonexistent-gatewaydb-socket-dir"
+                 "&connection_limit=5", "/nonexistent-gatewaydb-socket-dir", id="unreachable"),
+])
+def test_plain_yoyo_with_a_bad_url_says_why_in_one_line(url: str | None, words: str) -> None:
+    done = _yoyo("list", url=url)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("yoyo: error: ")
+    assert words in lines[0]
 
 
 _ALL_GATEWAYDB_PARAMS = (

@@ -16,8 +16,9 @@ from ._target import EMBEDDED_DATABASE, CommandError, relative
 
 __all__ = ["add_server_parser"]
 
-#: ``gatewaydb server status`` when the server is not running (pg_ctl's convention).
-NOT_RUNNING = 3
+#: ``gatewaydb server status`` when the server is not running: a failure, like every other
+#: "no" of the command (the README's exit-status table).
+NOT_RUNNING = 1
 
 
 def _server(args: argparse.Namespace) -> Any:

@@ -18,7 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ._output import Progress
 
-__all__ = ["EMBEDDED_DATABASE", "CommandError", "Target", "open_target", "relative"]
+__all__ = [
+    "EMBEDDED_DATABASE", "CommandError", "Reporter", "Target", "open_target", "relative",
+]
 
 #: The database the CLI creates and uses on the embedded server.
 EMBEDDED_DATABASE = "gateway"

@@ -5,8 +5,11 @@ Every subcommand picks its database the same way: ``--database-url``, else
 started for the command and stopped after it unless it was already running (see
 ``gatewaydb server start``).
 
-Exit status: 0 on success; 1 on an error, with a one-line ``gatewaydb: error: <reason>`` on
-stderr (``--debug`` adds the traceback); 2 for a usage error or a refused ``reset``.
+Exit status (as the README's table says): 0 success; 1 failure, with a one-line
+``gatewaydb: error: <reason>`` on stderr (``--debug`` adds the traceback), a ``health`` that is
+degraded or unhealthy, or ``server status`` when the server is not running; 2 a usage error
+(bad arguments, an unknown or malformed setting or URL) or a destructive command refused
+without ``--yes``; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -24,18 +27,17 @@ from typing import Any
 import anyio
 
 from ..core.database import Database
-from ..core.errors import GatewayDBError, SchemaMismatchError
+from ..core.errors import (
+    ConfigurationError,
+    GatewayDBError,
+    InvalidInputError,
+    SchemaMismatchError,
+)
+from ..core.health import unhealthy
 from ..gateway.models import HealthReport
 from . import migrate
-from ._output import (
-    Progress,
-    Table,
-    format_duration,
-    format_value,
-    glyphs,
-    one_line,
-    table_lines,
-)
+from ._migration_commands import Command, add_migration_parsers
+from ._output import Progress, Table, format_duration, format_value, glyphs, one_line, print_table
 from ._server import add_server_parser
 from ._target import CommandError, open_target
 
@@ -50,9 +52,10 @@ def _note(what: str, seconds: float, detail: str) -> None:
         print(f"gatewaydb: {what} ({format_duration(seconds)}; {detail})", file=sys.stderr)
 
 
-def _print_table(table: Table) -> None:
-    for line in table_lines(table, indent=""):
-        print(line)
+#: Exit statuses; the README's "The gatewaydb command" has the same table.
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def _require_migrated(url: str) -> None:
@@ -60,56 +63,6 @@ def _require_migrated(url: str) -> None:
     if waiting:
         raise CommandError(f"{len(waiting)} migration(s) pending ({', '.join(waiting)}); "
                            "run `gatewaydb migrate` first")
-
-
-# -- migrations ----------------------------------------------------------------------------
-
-
-def _cmd_migrate(args: argparse.Namespace) -> int:
-    with open_target(args.database_url, _note) as target, Progress("applying migrations"):
-        applied = migrate.apply(target.url)
-    for migration_id in applied:
-        print(f"applied {migration_id}")
-    print(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
-    return 0
-
-
-def _cmd_rollback(args: argparse.Namespace) -> int:
-    with open_target(args.database_url, _note) as target, Progress("rolling back"):
-        undone = migrate.rollback(target.url, to=args.to)
-    for migration_id in undone:
-        print(f"rolled back {migration_id}")
-    print(f"{len(undone)} migration(s) rolled back" if undone else "nothing to roll back")
-    return 0
-
-
-def _cmd_status(args: argparse.Namespace) -> int:
-    with open_target(args.database_url, _note) as target:
-        found = migrate.status(target.url)
-    _print_table(Table(("migration", "state", "applied at"),
-                       [(m.id, "applied" if m.applied else "PENDING", m.applied_at)
-                        for m in found]))
-    waiting = sum(not m.applied for m in found)
-    print(f"\n{len(found) - waiting} applied, {waiting} pending"
-          + ("; run `gatewaydb migrate`" if waiting else ""))
-    return 0
-
-
-def _cmd_reset(args: argparse.Namespace) -> int:
-    if not args.yes:
-        raise CommandError("reset drops every gatewaydb table and all its data; "
-                           "run `gatewaydb reset --yes` to confirm", code=2)
-    with open_target(args.database_url, _note) as target:
-        # yoyo's rollbacks, not DROP SCHEMA: each migration rolls back in its own transaction
-        # together with yoyo's record of it, under yoyo's lock, so an interrupted reset leaves
-        # a consistent "migrated up to X" database that `migrate` (or another reset) finishes.
-        with Progress("rolling back every migration"):
-            undone = migrate.rollback_all(target.url)
-        with Progress("applying migrations"):
-            applied = migrate.apply(target.url)
-    print(f"rolled back {len(undone)} migration(s), applied {len(applied)}: "
-          "the database is empty and up to date")
-    return 0
 
 
 # -- data and checks -----------------------------------------------------------------------
@@ -122,7 +75,7 @@ async def _seed(url: str, scale: int) -> None:
         with Progress("seeding users", len(seed_users(scale))) as progress:
             report = await seed(db, scale, on_user=progress.advance)
     if report.created:
-        _print_table(Table(("model", "created"), [(m, report.created[m]) for m in MODELS]))
+        print_table(Table(("model", "created"), [(m, report.created[m]) for m in MODELS]))
     if report.existing:
         print(f"{report.existing} seed user(s) already existed and were left as they are")
     if report.api_key is not None:
@@ -157,7 +110,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             bad = glyphs(sys.stdout)[1]
             for problem in exc.problems:
                 print(f"{bad} {problem}")
-            waiting = migrate.pending(target.url)
+            waiting = exc.pending_migrations
             hint = f"; {len(waiting)} migration(s) pending: run `gatewaydb migrate`" \
                 if waiting else ""
             raise CommandError(f"{len(exc.problems)} statement problem(s) against the live "
@@ -165,41 +118,49 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 async def _health(url: str) -> HealthReport:
+    # No contract check at connect: health reports a drifted schema instead of failing on it.
     db = Database(url, check_schema=False)
     try:
         await db.connect()
     except GatewayDBError as exc:
-        return HealthReport(ok=False, server_version=None, latency_ms=None, pool=None,
-                            pending_migrations=None, error=one_line(exc))
+        return unhealthy(one_line(exc), db.settings)
     try:
-        return await db.health()
+        return await db.health(check_contract=True)
     finally:
         await db.disconnect()
+
+
+def _health_value(name: str, value: Any) -> str:
+    if name == "latency_ms" and value is not None:
+        return f"{value} ms"
+    if name == "pool" and value:
+        return (f"{value['size']} open, {value['in_use']} in use, {value['idle']} idle, "
+                f"max {value['max_size']}")
+    if name == "pending_migrations" and value is not None:
+        return ", ".join(value) or "none"
+    if name == "reasons":
+        return "; ".join(value) or "-"
+    if name == "servers":
+        return "; ".join(f"{s['role']} {s['address']} "
+                         f"{'reachable' if s['reachable'] else 'UNREACHABLE'}"
+                         + (f" {s['latency_ms']} ms" if s["latency_ms"] is not None else "")
+                         for s in value)
+    return format_value(value)
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
     with open_target(args.database_url, _note) as target:
         report = anyio.run(_health, target.url)
+    code = 0 if report.ok else EXIT_FAILURE
     if args.json:
         print(report.model_dump_json())
-        return 0 if report.ok else 1
-    pool = report.pool
-    pending = report.pending_migrations
-    rows: list[tuple[str, Any]] = [
-        ("status", "healthy" if report.ok else "UNHEALTHY"),
-        ("database", target.describe()),
-        ("server version", report.server_version),
-        ("latency", f"{report.latency_ms} ms" if report.latency_ms is not None else None),
-        ("pool", f"{pool.size} open, {pool.in_use} in use, {pool.idle} idle, max {pool.max_size}"
-         if pool else None),
-        ("pending migrations", None if pending is None else ", ".join(pending) or "none"),
-    ]
-    if report.error:
-        rows.append(("error", report.error))
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name.ljust(width)}  {format_value(value)}")
-    return 0 if report.ok else 1
+        return code
+    # The same fields as --json, in its order, one per line.
+    fields = report.model_dump(mode="json")
+    width = max(len(name) for name in fields)
+    for name, value in fields.items():
+        print(f"{name.replace('_', ' ').ljust(width)}  {_health_value(name, value)}")
+    return code
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -236,7 +197,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="database: --database-url, else $DATABASE_URL, else database 'gateway' on the\n"
                "embedded PostgreSQL server (started on demand, stopped again unless it was\n"
                "already running: see `gatewaydb server`).\n"
-               "exit status: 0 success, 1 error (one line on stderr), 2 usage error or refusal.")
+               "exit status: 0 success; 1 failure (one line on stderr), health not healthy,\n"
+               "server not running; 2 usage error, bad setting or URL, refused without --yes.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, fn: Callable[[argparse.Namespace], int], text: str) -> Any:
@@ -244,19 +206,17 @@ def _parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=fn)
         return cmd
 
-    add("migrate", _cmd_migrate, "apply pending migrations (yoyo; safe to run concurrently)")
-    add("rollback", _cmd_rollback, "roll back the latest migration, or every one after --to"
-        ).add_argument("--to", metavar="ID", help="keep this migration; undo the later ones")
-    add("status", _cmd_status, "list applied and pending migrations")
+    def add_migration(name: str, fn: Command, text: str) -> Any:
+        return add(name, lambda args: fn(args, _note), text)
+
+    add_migration_parsers(add_migration)
     add("seed", _cmd_seed, "write sample data across all seven models (idempotent)"
         ).add_argument("--scale", type=_positive, default=1, metavar="N",
                        help="multiply the users (1 + 4*N users; default 1)")
-    add("reset", _cmd_reset, "drop every gatewaydb table and re-apply the migrations"
-        ).add_argument("--yes", action="store_true", help="confirm: all data is lost")
     add("check", _cmd_check, "check every SQL statement against the live schema")
-    add("health", _cmd_health, "server version, latency, pool, pending migrations; "
-        "exit 1 when unhealthy").add_argument("--json", action="store_true",
-                                              help="print the report as JSON")
+    add("health", _cmd_health, "healthy, degraded (pending migrations, schema drift) or "
+        "unhealthy, with the reasons; exit 1 unless healthy"
+        ).add_argument("--json", action="store_true", help="print the report as JSON")
     add("demo", _cmd_demo, "migrate, seed and run the seed document's walkthrough"
         ).add_argument("--scale", type=_positive, default=1, metavar="N",
                        help="seed scale (default 1)")
@@ -291,11 +251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         failure: BaseException = exc
         code = exc.code
+    except (ConfigurationError, InvalidInputError) as exc:
+        failure, code = exc, EXIT_USAGE  # what the user typed or set is wrong
     except (GatewayDBError, OSError) as exc:
-        failure, code = exc, 1
+        failure, code = exc, EXIT_FAILURE
     except KeyboardInterrupt:
         print("gatewaydb: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if args.debug:
         traceback.print_exception(failure, file=sys.stderr)
     print(f"gatewaydb: error: {one_line(failure)}", file=sys.stderr)

@@ -41,7 +41,7 @@ from ..gateway.models import (
     Role,
     User,
 )
-from . import migrate
+from ._migration_commands import apply_with_progress
 from ._output import (
     Progress,
     Table,
@@ -493,8 +493,7 @@ def run_demo(url: str | None, scale: int = 1, out: TextIO | None = None) -> int:
             p.line(f"  - embedded PostgreSQL in {relative(target.data_dir)} is already running: "
                    "it stays running")
         began = time.perf_counter()
-        with Progress("applying migrations"):
-            applied = migrate.apply(target.url)
+        applied = apply_with_progress(target.url)
         p.step(True, "migrate", time.perf_counter() - began,
                f"applied {', '.join(applied)}" if applied else "up to date")
         ok = anyio.run(_seed_and_walk, target.url, target.describe(), scale, p)

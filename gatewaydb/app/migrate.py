@@ -10,55 +10,56 @@ psycopg 3 connection and blocks: async callers run them in a worker thread, e.g.
 ``await anyio.to_thread.run_sync(apply, url)``.
 
 Each migration runs in its own transaction: when one fails, the ones before it stay applied
-and the error names the one that failed.
+and the error names the one that failed. :func:`mark_applied` and :func:`mark_rolled_back`
+repair yoyo's record without running anything (like ``prisma migrate resolve``), and
+:func:`plan_rollback` says what a rollback would undo before it runs.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, fields
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import psycopg
-from yoyo import get_backend, read_migrations  # type: ignore[import-untyped]
-from yoyo.exceptions import (  # type: ignore[import-untyped]
-    BadMigration,
-    LockTimeout,
-    MigrationConflict,
-)
+from psycopg import sql
 from yoyo.migrations import descendants, topological_sort  # type: ignore[import-untyped]
 
-from ..core.errors import (
-    ConfigurationError,
-    DatabaseError,
-    DatabaseUnavailableError,
-    FieldError,
-    InvalidInputError,
-)
-from ..core.settings import Settings
+from ..core.errors import FieldError, InvalidInputError
 from ..gateway._paths import migrations_dir
+from ._yoyo import open_backend, read, translated, yoyo_url
 
 __all__ = [
     "MigrationStatus",
+    "RollbackStep",
     "apply",
+    "mark_applied",
+    "mark_rolled_back",
     "pending",
+    "plan_rollback",
     "rollback",
     "rollback_all",
     "status",
     "yoyo_url",
 ]
 
-_SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"}
-# gatewaydb's own pool settings, which libpq would refuse or misread.
-_GATEWAYDB_PARAMS = frozenset(f.name for f in fields(Settings)) - {"dsn"}
-# SQLSTATE classes that mean the server cannot serve us, not that a statement is wrong.
-_UNAVAILABLE_CLASSES = ("08", "53", "57")
 # yoyo's record of applied migrations (its `default_migration_table`), in UTC without zone.
 _APPLIED_SQL = "SELECT migration_id, applied_at_utc FROM _yoyo_migration"
+
+
+# The tables a rollback script drops: what `gatewaydb rollback` counts before it asks.
+_DROP_TABLE = re.compile(r"^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)",
+                         re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackStep:
+    """One migration a rollback would undo, and the tables (with their rows) it drops."""
+
+    id: str
+    drops: tuple[tuple[str, int | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,115 +77,14 @@ class MigrationStatus:
     applied_at: datetime | None
 
 
-def yoyo_url(url: str) -> str:
-    """Turn a gatewaydb database URL into the one yoyo needs.
-
-    yoyo picks its driver by scheme (``postgresql+psycopg`` is psycopg 3; plain
-    ``postgresql`` would want psycopg2) and hands every query parameter to libpq, which
-    refuses gatewaydb's pool settings.
-
-    Args:
-        url: ``postgresql://``, ``postgres://``, ``postgresql+asyncpg://`` or
-            ``postgresql+psycopg://``, possibly with gatewaydb settings such as
-            ``connection_limit=`` in the query string.
-
-    Returns:
-        The same URL with scheme ``postgresql+psycopg`` and without gatewaydb settings;
-        libpq parameters (``host=``, ``port=``, ``sslmode=``, ...) are kept, in order.
-
-    Raises:
-        ConfigurationError: Another scheme.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in _SCHEMES:
-        raise ConfigurationError(
-            f"unsupported URL scheme {parts.scheme!r}; use postgresql://")
-    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
-            if key not in _GATEWAYDB_PARAMS]
-    # "/" stays as is: a socket directory reads better, and yoyo.ini's %-interpolation of
-    # $DATABASE_URL would choke on "%2F".
-    query = urlencode(kept, safe="/")
-    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, query, ""))
-
-
-def _public(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
-
-
-def _database_error(exc: psycopg.Error, doing: str) -> DatabaseError:
-    diag = exc.diag
-    message = f"{doing}: {diag.message_primary or _first_line(exc)}"
-    sqlstate = exc.sqlstate
-    cls = (DatabaseUnavailableError if sqlstate is None or sqlstate[:2] in _UNAVAILABLE_CLASSES
-           else DatabaseError)
-    return cls(message, sqlstate=sqlstate, detail=diag.message_detail, hint=diag.message_hint)
-
-
-@contextmanager
-def _translated(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except psycopg.Error as exc:
-        raise _database_error(exc, doing) from exc
-    except LockTimeout as exc:
-        raise DatabaseError(f"{doing}: {exc}") from exc
-    except (BadMigration, MigrationConflict) as exc:
-        raise ConfigurationError(f"bad migration in {migrations_dir()}: {exc}") from exc
-
-
-def _backend_url(url: str) -> str:
-    # libpq waits for the OS's TCP timeout (minutes) without connect_timeout; use
-    # gatewaydb's, which libpq wants as whole seconds, at least 2.
-    seconds = max(2, math.ceil(Settings.from_url(url).connect_timeout))
-    target = yoyo_url(url)
-    return f"{target}{'&' if '?' in target else '?'}connect_timeout={seconds}"
-
-
-@contextmanager
-def _backend(url: str, *, locked: bool = True) -> Iterator[Any]:
-    """yoyo's backend for ``url``, closed on exit; ``locked`` holds the migration lock.
-
-    Readers skip the lock so that a health check never waits behind a running migration.
-    """
-    shown = _public(yoyo_url(url))
-    try:
-        backend = get_backend(_backend_url(url))
-    except psycopg.Error as exc:
-        if exc.sqlstate is None or exc.sqlstate[:2] in _UNAVAILABLE_CLASSES:
-            raise DatabaseUnavailableError(f"cannot connect to {shown}: {_first_line(exc)}",
-                                           sqlstate=exc.sqlstate) from exc
-        raise _database_error(exc, f"cannot prepare {shown} for migrations") from exc
-    try:
-        if not locked:
-            yield backend
-            return
-        with _translated(f"migrating {shown}"), backend.lock():
-            yield backend
-    finally:
-        backend.connection.close()
-
-
-def _read() -> Any:
-    with _translated("reading migrations"):
-        migrations = read_migrations(str(migrations_dir()))
-        for migration in migrations:
-            migration.load()  # parse now, so a bad file fails before anything runs
-    return migrations
-
-
-def apply(url: str) -> list[str]:
+def apply(url: str, on_applied: Callable[[str], None] | None = None,
+          directory: Path | None = None) -> list[str]:
     """Apply every pending migration, in dependency order.
 
     Args:
         url: Any gatewaydb database URL (see :func:`yoyo_url`).
+        on_applied: Called with each id as soon as that migration is applied (progress).
+        directory: The migrations (default: gatewaydb's; a service passes its own).
 
     Returns:
         The ids applied; empty when the database was up to date.
@@ -195,15 +95,17 @@ def apply(url: str) -> list[str]:
             ones before it stay applied), or another run held the lock for 10 s.
         ConfigurationError: A bad URL, or a malformed migration file.
     """
-    migrations = _read()
+    migrations = read(directory)
     done: list[str] = []
-    with _backend(url) as backend:
+    with open_backend(url) as backend:
         for migration in backend.to_apply(migrations):
             # One at a time: yoyo's apply_migrations() skips a migration that fails to load.
-            with _translated(f"migration {migration.id} failed"):
+            with translated(f"migration {migration.id} failed"):
                 backend.apply_one(migration)
             done.append(str(migration.id))
-        with _translated("post-apply hook failed"):
+            if on_applied is not None:
+                on_applied(done[-1])
+        with translated("post-apply hook failed"):
             backend.run_post_apply(migrations)
     return done
 
@@ -214,12 +116,22 @@ _Chooser = Callable[[list[Any]], list[Any]]
 
 def _roll_back(url: str, migrations: Any, choose: _Chooser) -> list[str]:
     done: list[str] = []
-    with _backend(url) as backend:
+    with open_backend(url) as backend:
         for migration in choose(list(backend.to_rollback(migrations))):
-            with _translated(f"rollback of {migration.id} failed"):
+            with translated(f"rollback of {migration.id} failed"):
                 backend.rollback_one(migration)
             done.append(str(migration.id))
     return done
+
+
+def _chooser(migrations: Any, to: str | None) -> _Chooser:
+    if to is None:
+        return lambda applied: applied[:1]
+    target = next((m for m in migrations if m.id == to), None)
+    if target is None:
+        raise InvalidInputError([FieldError("to", f"no migration {to!r}")])
+    later = descendants(target, migrations)
+    return lambda applied: [m for m in applied if m in later]
 
 
 def rollback(url: str, to: str | None = None) -> list[str]:
@@ -240,14 +152,85 @@ def rollback(url: str, to: str | None = None) -> list[str]:
         DatabaseError: A rollback script failed (its id is in the message; the migrations
             rolled back before it stay rolled back).
     """
-    migrations = _read()
-    if to is None:
-        return _roll_back(url, migrations, lambda applied: applied[:1])
-    target = next((m for m in migrations if m.id == to), None)
-    if target is None:
-        raise InvalidInputError([FieldError("to", f"no migration {to!r}")])
-    later = descendants(target, migrations)
-    return _roll_back(url, migrations, lambda applied: [m for m in applied if m in later])
+    migrations = read()
+    return _roll_back(url, migrations, _chooser(migrations, to))
+
+
+def plan_rollback(url: str, to: str | None = None) -> list[RollbackStep]:
+    """What :func:`rollback` with the same arguments would undo, without undoing it.
+
+    Returns:
+        One step per migration, newest first, with each table its rollback script drops
+        and that table's row count now (None when the table is already gone).
+
+    Raises:
+        InvalidInputError: ``to`` names no migration.
+        DatabaseUnavailableError: The database cannot be reached.
+    """
+    migrations = read()
+    choose = _chooser(migrations, to)
+    steps: list[RollbackStep] = []
+    with open_backend(url, locked=False) as backend, translated("planning the rollback"):
+        for migration in choose(list(backend.to_rollback(migrations))):
+            script_path = migrations_dir() / f"{migration.id}.rollback.sql"
+            script = script_path.read_text("utf-8") if script_path.exists() else ""
+            drops = tuple((table, _row_count(backend, table))
+                          for table in _DROP_TABLE.findall(script))
+            steps.append(RollbackStep(str(migration.id), drops))
+    return steps
+
+
+def _row_count(backend: Any, table: str) -> int | None:
+    # The name comes from one of our own rollback scripts and is quoted as an identifier.
+    found = backend.connection.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    if found is None or found[0] is None:
+        return None
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+    counted = backend.connection.execute(query).fetchone()
+    return int(counted[0]) if counted else None
+
+
+def _mark(url: str, ids: Sequence[str], applied: bool) -> list[str]:
+    migrations = read()
+    by_id = {str(m.id): m for m in migrations}
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        raise InvalidInputError([FieldError("id", f"no migration {i!r}") for i in unknown])
+    with open_backend(url) as backend:
+        done = {m.hash for m in migrations if m.hash in
+                set(backend.get_applied_migration_hashes())}
+        wrong = [i for i in ids if (by_id[i].hash in done) is applied]
+        if wrong:
+            state = "applied" if applied else "not applied"
+            raise InvalidInputError([FieldError("id", f"{i!r} is already {state}")
+                                     for i in wrong])
+        chosen = migrations.replace([by_id[i] for i in ids])
+        with translated("updating yoyo's record"):
+            if applied:
+                backend.mark_migrations(chosen)
+            else:
+                backend.unmark_migrations(chosen)
+    return list(ids)
+
+
+def mark_applied(url: str, ids: Sequence[str]) -> list[str]:
+    """Record migrations as applied without running them (their changes were made by hand).
+
+    Raises:
+        InvalidInputError: An id names no migration, or one already applied.
+        DatabaseUnavailableError: The database cannot be reached.
+    """
+    return _mark(url, ids, applied=True)
+
+
+def mark_rolled_back(url: str, ids: Sequence[str]) -> list[str]:
+    """Record migrations as not applied without running their rollback scripts.
+
+    Raises:
+        InvalidInputError: An id names no migration, or one not applied.
+        DatabaseUnavailableError: The database cannot be reached.
+    """
+    return _mark(url, ids, applied=False)
 
 
 def rollback_all(url: str) -> list[str]:
@@ -263,7 +246,7 @@ def rollback_all(url: str) -> list[str]:
         DatabaseUnavailableError: The database cannot be reached.
         DatabaseError: A rollback script failed (its id is in the message).
     """
-    return _roll_back(url, _read(), lambda applied: applied)
+    return _roll_back(url, read(), lambda applied: applied)
 
 
 def status(url: str) -> list[MigrationStatus]:
@@ -279,8 +262,8 @@ def status(url: str) -> list[MigrationStatus]:
     Raises:
         DatabaseUnavailableError: The database cannot be reached.
     """
-    migrations = _read()
-    with _backend(url, locked=False) as backend, _translated("reading migration state"):
+    migrations = read()
+    with open_backend(url, locked=False) as backend, translated("reading migration state"):
         applied = set(backend.get_applied_migration_hashes())  # creates yoyo's tables if new
         times: dict[str, datetime] = {
             str(migration_id): when.replace(tzinfo=UTC)
@@ -291,7 +274,7 @@ def status(url: str) -> list[MigrationStatus]:
             for m in topological_sort(migrations)]
 
 
-def pending(url: str) -> list[str]:
+def pending(url: str, directory: Path | None = None) -> list[str]:
     """The ids of the migrations not yet applied, in the order :func:`apply` would run them.
 
     Args:
@@ -303,6 +286,6 @@ def pending(url: str) -> list[str]:
     Raises:
         DatabaseUnavailableError: The database cannot be reached.
     """
-    migrations = _read()
-    with _backend(url, locked=False) as backend, _translated("reading migration state"):
+    migrations = read(directory)
+    with open_backend(url, locked=False) as backend, translated("reading migration state"):
         return [str(m.id) for m in backend.to_apply(migrations)]

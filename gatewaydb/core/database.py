@@ -20,7 +20,6 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from time import perf_counter
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar, get_args, overload
 
@@ -31,15 +30,14 @@ from ..gateway._paths import sql_dir
 from ..gateway.api import GatewayAPI
 from ..gateway.models import HealthReport, PoolStatus
 from .codecs import init_connection, keep_session
-from .contract import check_contract
 from .engine import Engine, Executor, PooledConnection, PoolExecutor
 from .errors import (
     ConfigurationError,
     DatabaseUnavailableError,
-    GatewayDBError,
     InterfaceError,
     TransactionConflictError,
 )
+from .health import check_schema, probe
 from .query import declared, value
 from .registry import Registry
 from .settings import Settings
@@ -53,7 +51,6 @@ T = TypeVar("T")
 log = logging.getLogger("gatewaydb")
 
 _PING = value("meta_ping", int)
-_SERVER_VERSION = value("meta_server_version", str)
 
 
 class _State(enum.Enum):
@@ -155,7 +152,7 @@ class Database(GatewayAPI):
             try:
                 if settings.check_schema:
                     async with pool.acquire(timeout=settings.pool_timeout) as conn:
-                        await check_contract(conn, registry, queries)
+                        await check_schema(conn, registry, queries)
             except BaseException:
                 pool.terminate()
                 raise
@@ -329,11 +326,12 @@ class Database(GatewayAPI):
         """Run the contract check now (as ``connect()`` does by default).
 
         Raises:
-            SchemaMismatchError: listing every statement that does not fit the schema.
+            SchemaMismatchError: listing every statement that does not fit the schema, and
+                the pending migrations when there are any (``.pending_migrations``).
         """
         registry, queries = _load_registry()
         async with self.acquire() as conn:
-            await check_contract(conn, registry, queries)
+            await check_schema(conn, registry, queries)
 
     async def health_check(self) -> bool:
         """True when the server answers a trivial query within ``pool_timeout``. Never raises."""
@@ -343,21 +341,16 @@ class Database(GatewayAPI):
         except Exception:
             return False
 
-    async def health(self) -> HealthReport:
-        """Server version, round-trip latency, pool usage and pending migrations."""
-        try:
-            executor = self._pool_executor()
-            started = perf_counter()
-            await executor.fetchval(_PING)
-            latency = (perf_counter() - started) * 1e3
-            version = await executor.fetchval(_SERVER_VERSION)
-            pending = await anyio.to_thread.run_sync(_pending_migrations, self.settings.dsn)
-        except (GatewayDBError, OSError) as exc:
-            return HealthReport(ok=False, server_version=None, latency_ms=None,
-                                pool=self._pool_status(), pending_migrations=None,
-                                error=str(exc).splitlines()[0])
-        return HealthReport(ok=True, server_version=version, latency_ms=round(latency, 3),
-                            pool=self._pool_status(), pending_migrations=pending)
+    async def health(self, *, check_contract: bool = False) -> HealthReport:
+        """Status (healthy, degraded, unhealthy) with its reasons, server version, latency,
+        pool usage and pending migrations: one round trip on this database's own pool.
+
+        ``check_contract=True`` also runs :meth:`check` (one round trip per statement);
+        otherwise the report's ``contract`` is what ``connect()`` found. Never raises for a
+        server-side problem (see :func:`gatewaydb.core.health.probe`).
+        """
+        return await probe(self._executor, self._settings, self._pool_status,
+                           self.check if check_contract else None)
 
     def _pool_status(self) -> PoolStatus | None:
         pool = self._pool
@@ -372,8 +365,3 @@ class Database(GatewayAPI):
         statements = self._executor.engine.stats.snapshot() if self._executor else {}
         return DatabaseStats(statements=statements, pool=self._pool_status())
 
-
-def _pending_migrations(dsn: str) -> list[str]:
-    from ..app.migrate import pending
-
-    return list(pending(dsn))

@@ -77,12 +77,24 @@ class SchemaProblem:
 
 
 class SchemaMismatchError(GatewayDBError):
-    """Statements that no longer fit the live database; ``problems`` lists every one."""
+    """Statements that no longer fit the live database; ``problems`` lists every one.
 
-    def __init__(self, problems: Sequence[SchemaProblem]) -> None:
+    ``pending_migrations`` names the migrations the database lacks, when that is the likely
+    cause; the message then starts with "N migrations pending — run `gatewaydb migrate`".
+    """
+
+    def __init__(self, problems: Sequence[SchemaProblem],
+                 pending_migrations: Sequence[str] = ()) -> None:
         self.problems = tuple(problems)
+        self.pending_migrations = tuple(pending_migrations)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} schema mismatch(es):\n{lines}")
+        summary = f"{len(self.problems)} schema mismatch(es)"
+        if self.pending_migrations:
+            count = len(self.pending_migrations)
+            summary = (f"{count} migration{'s' if count != 1 else ''} pending — run "
+                       f"`gatewaydb migrate` ({summary}; pending: "
+                       f"{', '.join(self.pending_migrations)})")
+        super().__init__(f"{summary}:\n{lines}")
 
 
 class InterfaceError(GatewayDBError):

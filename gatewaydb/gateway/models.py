@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationInfo,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -48,12 +49,14 @@ __all__ = [
     "Clip",
     "ClipScoring",
     "ClipStatus",
+    "ContractState",
     "Conversion",
     "ConversionCursor",
     "ConversionSource",
     "Experiment",
     "ExperimentStatus",
     "HealthReport",
+    "HealthStatus",
     "MetricsDelta",
     "NewAsset",
     "NewCampaign",
@@ -66,6 +69,7 @@ __all__ = [
     "Prediction",
     "PredictionActuals",
     "Role",
+    "ServerHealth",
     "User",
     "UserUpdate",
     "Variant",
@@ -547,12 +551,54 @@ class PoolStatus(_Row):
     max_size: int
 
 
-class HealthReport(_Row):
-    """What ``Database.health()`` found; ``ok`` is False when the server did not answer."""
+class HealthStatus(StrEnum):
+    """The verdict of a health report."""
 
-    ok: bool
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"  # the server answers, but migrations are pending or the schema drifted
+    UNHEALTHY = "unhealthy"  # the server did not answer (or the database is not connected)
+
+
+class ContractState(StrEnum):
+    """What a health report knows about the contract check (statements vs live schema)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    NOT_CHECKED = "not checked"
+
+
+class ServerHealth(_Row):
+    """One server behind a :class:`~gatewaydb.Database` (today the primary only)."""
+
+    role: str
+    address: str
+    reachable: bool
+    server_version: str | None
+    latency_ms: float | None
+    error: str | None = None
+
+
+class HealthReport(_Row):
+    """What ``Database.health()`` found.
+
+    ``status`` is ``healthy``, ``degraded`` (the server answers but migrations are pending or
+    statements do not fit the schema; ``reasons`` says which) or ``unhealthy`` (no answer).
+    ``server_version`` and ``latency_ms`` are the primary's; ``servers`` has one row per
+    server, so that replicas can be reported beside it.
+    """
+
+    status: HealthStatus
+    reasons: list[str]
     server_version: str | None
     latency_ms: float | None
     pool: PoolStatus | None
     pending_migrations: list[str] | None
+    contract: ContractState
+    servers: list[ServerHealth]
     error: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        """True only when ``status`` is healthy."""
+        return self.status is HealthStatus.HEALTHY

@@ -1,0 +1,183 @@
+"""Health reports and the migration state, read through the application's own pool.
+
+:func:`probe` is what ``Database.health()`` runs: one statement (``meta_health``) on a pooled
+connection gives the server's version, the round-trip latency and the migrations yoyo has
+recorded in ``_yoyo_migration``; comparing those with the files in the migrations directory
+gives the pending ones. No second connection, no yoyo import, no file parsing beyond a
+directory listing. Only where yoyo's table is missing (nothing was ever migrated) or
+unreadable (privileges) does a second statement ask for the version alone.
+
+:func:`check_schema` is the contract check as ``connect()`` and ``db.check()`` run it: when
+statements do not fit the schema and migrations are pending, the error says so first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from pydantic import BaseModel
+
+from ..gateway._paths import migrations_dir
+from ..gateway.models import (
+    ContractState,
+    HealthReport,
+    HealthStatus,
+    PoolStatus,
+    ServerHealth,
+)
+from .contract import check_contract
+from .errors import DatabaseError, GatewayDBError, SchemaMismatchError
+from .query import Query, row, value
+from .registry import Registry
+
+if TYPE_CHECKING:
+    from .contract import Connection
+    from .engine import Executor
+    from .settings import Settings
+
+__all__ = ["check_schema", "migration_ids", "pending", "probe", "unhealthy"]
+
+
+class _HealthRow(BaseModel):
+    server_version: str
+    applied_migrations: list[str]
+
+
+_HEALTH = row("meta_health", _HealthRow)
+_SERVER_VERSION = value("meta_server_version", str)
+# SQLSTATEs of meta_health that say something about the migrations, not about the server.
+_NO_TABLE, _NO_PRIVILEGE = "42P01", "42501"
+
+
+def migration_ids(directory: Path | None = None) -> list[str]:
+    """The ids of the migrations in ``directory`` (default: gatewaydb's), in file order.
+
+    A yoyo migration is ``<id>.sql`` beside its ``<id>.rollback.sql``; the numeric prefixes
+    put the ids in the order they apply.
+    """
+    folder = directory if directory is not None else migrations_dir()
+    return sorted(path.name.removesuffix(".sql") for path in folder.glob("*.sql")
+                  if not path.name.endswith(".rollback.sql"))
+
+
+def pending(applied: list[str] | None, directory: Path | None = None) -> list[str] | None:
+    """The migrations on disk that ``applied`` lacks, in the order they apply."""
+    if applied is None:
+        return None
+    done = set(applied)
+    return [m for m in migration_ids(directory) if m not in done]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+async def check_schema(conn: Connection, registry: Registry,
+                       queries: Mapping[str, Query[Any]]) -> None:
+    """The contract check on ``conn``; a failure also names the pending migrations.
+
+    Raises:
+        SchemaMismatchError: every problem, with ``pending_migrations`` filled in when the
+            database lacks migrations (the likely cause).
+    """
+    try:
+        await check_contract(conn, registry, queries)
+    except SchemaMismatchError as exc:
+        try:
+            record = await conn.fetchrow(registry[_HEALTH.name].sql)
+            applied = [] if record is None else list(record["applied_migrations"])
+        except asyncpg.PostgresError as failure:
+            if failure.sqlstate != _NO_TABLE:
+                raise exc from None
+            applied = []  # yoyo never ran here: every migration is pending
+        waiting = pending(applied)
+        if not waiting:
+            raise
+        raise SchemaMismatchError(exc.problems, pending_migrations=waiting) from None
+
+
+async def _version_and_applied(executor: Executor) -> tuple[str | None, list[str] | None]:
+    """The server's version and yoyo's applied ids (None: this role may not read them)."""
+    try:
+        found = await executor.fetchrow(_HEALTH)
+    except DatabaseError as exc:
+        if exc.sqlstate not in (_NO_TABLE, _NO_PRIVILEGE):
+            raise
+        version = await executor.fetchval(_SERVER_VERSION)
+        return version, [] if exc.sqlstate == _NO_TABLE else None
+    assert found is not None  # the statement always returns one row
+    return found.server_version, found.applied_migrations
+
+
+def _address(settings: Settings | None) -> str:
+    return settings.public_dsn() if settings is not None else "-"
+
+
+def unhealthy(reason: str, settings: Settings | None = None, pool: PoolStatus | None = None,
+              contract: ContractState = ContractState.NOT_CHECKED) -> HealthReport:
+    """The report for a database that did not answer (or is not connected)."""
+    server = ServerHealth(role="primary", address=_address(settings), reachable=False,
+                          server_version=None, latency_ms=None, error=reason)
+    return HealthReport(status=HealthStatus.UNHEALTHY, reasons=[reason], server_version=None,
+                        latency_ms=None, pool=pool, pending_migrations=None,
+                        contract=contract, servers=[server], error=reason)
+
+
+async def probe(executor: Executor | None, settings: Settings | None,
+                pool_status: Callable[[], PoolStatus | None],
+                check: Callable[[], Awaitable[None]] | None = None,
+                migrations: Path | None = None) -> HealthReport:
+    """Build a :class:`HealthReport` for one database.
+
+    Args:
+        executor: The database's pool executor; None when it is not connected.
+        settings: Its settings (None when not connected): the address shown, and whether
+            ``connect()`` ran the contract check.
+        pool_status: The pool's usage now.
+        check: Runs the contract check now (many round trips); None reports what
+            ``connect()`` found: ``ok`` when it ran the check (it would have failed
+            otherwise), ``not checked`` with ``check_schema=False``.
+        migrations: The migrations directory (default: gatewaydb's).
+
+    Never raises for a server-side problem: that is the report's ``unhealthy`` status.
+    """
+    contract = (ContractState.OK if settings is not None and settings.check_schema
+                else ContractState.NOT_CHECKED)
+    if executor is None:
+        return unhealthy("not connected: call `await db.connect()` first", settings,
+                          pool_status(), contract)
+    try:
+        started = perf_counter()
+        version, applied = await _version_and_applied(executor)
+        latency = round((perf_counter() - started) * 1e3, 3)
+    except (GatewayDBError, OSError) as exc:
+        return unhealthy(str(exc).splitlines()[0], settings, pool_status(), contract)
+    reasons: list[str] = []
+    waiting = pending(applied, migrations)
+    if waiting is None:
+        reasons.append("cannot read _yoyo_migration (this role lacks SELECT on it): "
+                       "pending migrations unknown")
+    elif waiting:
+        reasons.append(f"{_plural(len(waiting), 'migration')} pending — run "
+                       "`gatewaydb migrate`")
+    if check is not None:
+        try:
+            await check()
+            contract = ContractState.OK
+        except SchemaMismatchError as exc:
+            contract = ContractState.FAILED
+            reasons.append(f"{_plural(len(exc.problems), 'statement problem')} against the "
+                           "live schema — see `gatewaydb check`")
+        except GatewayDBError as exc:
+            contract = ContractState.FAILED
+            reasons.append(f"contract check failed: {str(exc).splitlines()[0]}")
+    server = ServerHealth(role="primary", address=_address(settings), reachable=True,
+                          server_version=version, latency_ms=latency)
+    return HealthReport(
+        status=HealthStatus.DEGRADED if reasons else HealthStatus.HEALTHY, reasons=reasons,
+        server_version=version, latency_ms=latency, pool=pool_status(),
+        pending_migrations=waiting, contract=contract, servers=[server])

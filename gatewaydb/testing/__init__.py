@@ -1,0 +1,1 @@
+"""Test support for services built on gatewaydb (installed with ``gatewaydb[testing]``)."""
