@@ -242,3 +242,14 @@ def test_which_json_is_storable(document: dict[str, Any], storable: bool) -> Non
     else:
         with pytest.raises(ValueError, match=r"^(a value at depth 1|it has a key)"):
             check_json(document)
+
+
+async def test_a_platform_id_too_long_for_its_unique_index_is_refused(db: Database, user: User,
+                                                                      campaign: Campaign) -> None:
+    # 10,000 characters that do not compress exceed a btree entry; once a bare DatabaseError.
+    long_id = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(10_000))
+    await refused(db, db.create_campaign(user.id, "c", "SALES", 1, meta_campaign_id=long_id),
+                  "meta_campaign_id", "campaigns")
+    await refused(db, db.update_campaign(campaign.id, google_campaign_id=long_id),
+                  "google_campaign_id")
+    assert (await db.update_campaign(campaign.id, meta_campaign_id="m" * 200)).meta_campaign_id

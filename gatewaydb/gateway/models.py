@@ -146,6 +146,9 @@ NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Counter = Annotated[int, Field(ge=0, le=2**63 - 1)]
 Text = Annotated[PgStr, Field(min_length=1, max_length=10_000)]
+#: An ad platform's id, kept under a unique index: a btree entry holds at most ~2,700 bytes,
+#: which 200 characters never exceed (a longer value would fail as an index error).
+PlatformId = Annotated[PgStr, Field(min_length=1, max_length=200)]
 #: A JSON object as rows return it.
 JsonObject = dict[str, Any]
 #: A JSON object as inputs accept it: only JSON's types, finite numbers, storable text.
@@ -358,8 +361,8 @@ class NewCampaign(_Input):
     objective: CampaignObjective
     budget: Money
     daily_budget: Money | None = None
-    meta_campaign_id: Text | None = None
-    google_campaign_id: Text | None = None
+    meta_campaign_id: PlatformId | None = None
+    google_campaign_id: PlatformId | None = None
     target_audience: JsonInput | None = None
     start_date: AwareDatetime | None = None
     end_date: AwareDatetime | None = None
@@ -384,8 +387,8 @@ class CampaignUpdate(_Input):
     budget: Money | None = None
     daily_budget: Money | None = None
     status: CampaignStatus | None = None
-    meta_campaign_id: Text | None = None
-    google_campaign_id: Text | None = None
+    meta_campaign_id: PlatformId | None = None
+    google_campaign_id: PlatformId | None = None
     target_audience: JsonInput | None = None
     start_date: AwareDatetime | None = None
     end_date: AwareDatetime | None = None
