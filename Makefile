@@ -22,10 +22,10 @@ demo: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check gatewaydb tests bench
+	$(BIN)/ruff check gatewaydb tests bench examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict gatewaydb
+	$(BIN)/mypy --strict gatewaydb examples
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -1,4 +1,4 @@
-"""``python -m bench``: measure gatewaydb's hot paths next to a raw-asyncpg floor.
+"""``python -m bench``: measure gatewaydb's hot paths next to hand-written raw-asyncpg floors.
 
 ``make bench`` runs the default scale (10,000 users) on the bench's embedded server;
 ``make bench-quick`` a tiny scale with few samples, to prove the bench still runs. Progress goes
@@ -18,6 +18,7 @@ from .chart import write_chart
 from .dataset import DEFAULT_USERS, Scale
 from .errors import BenchError
 from .harness import Budget
+from .hotpaths import HOT_PATHS
 from .paths import QUICK_RESULTS_DIR, RESULTS_DIR
 from .report import build_result, compare, format_table, result_path, write_json
 from .runner import run
@@ -25,10 +26,12 @@ from .server import bench_database
 
 #: ``make bench``: medians over up to 2,000 samples, or 4 s of samples, per hot path.
 FULL = Budget(warmup_seconds=0.5, warmup_min=20, seconds=4.0, min_samples=20,
-              max_samples=2000, throughput_seconds=1.0, throughput_rounds=3, concurrency=16)
+              max_samples=2000, throughput_seconds=1.0, throughput_rounds=3, concurrency=16,
+              server_runs=15)
 #: ``make bench-quick``: every figure, none of them meaningful.
 QUICK = Budget(warmup_seconds=0.0, warmup_min=2, seconds=0.05, min_samples=4,
-               max_samples=10, throughput_seconds=0.1, throughput_rounds=1, concurrency=16)
+               max_samples=10, throughput_seconds=0.1, throughput_rounds=1, concurrency=16,
+               server_runs=2)
 QUICK_USERS = 50
 
 
@@ -45,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--samples", type=int, metavar="N",
                         help="at most N timed samples per hot path and side "
                              f"(default {FULL.max_samples}, or {QUICK.max_samples} with --quick)")
+    parser.add_argument("--only", metavar="NAMES",
+                        help="measure only these hot paths (comma-separated keys, e.g. "
+                             "whale_day,create_clips): for focused iteration")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help=f"where to write the JSON and PNG (default {RESULTS_DIR}, or "
                              f"{QUICK_RESULTS_DIR} with --quick)")
@@ -63,16 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     if users < 1:
         _parser().error("--scale must be at least 1")
     scale = Scale(users)
+    only = frozenset(args.only.split(",")) if args.only else None
+    known = {p.name for p in HOT_PATHS}
+    if only is not None and not only <= known:
+        _parser().error(f"--only: unknown hot path(s) {', '.join(sorted(only - known))}; "
+                        f"known: {', '.join(sorted(known))}")
     # gatewaydb warns about every statement slower than 0.5 s: streaming the whale campaign
     # always is. The records are still made (as in production); they are just not printed.
     logging.getLogger("gatewaydb").addHandler(logging.NullHandler())
-    out: Path = args.out or (QUICK_RESULTS_DIR if args.quick else RESULTS_DIR)
+    # A partial run is no reference for the next full one: it goes with the quick results.
+    out: Path = args.out or (QUICK_RESULTS_DIR if args.quick or only else RESULTS_DIR)
     # One database per scale on the embedded server, so a quick run never replaces the
     # full data set (and its two-minute load) with a tiny one.
     name = "gatewaydb_bench" if users == DEFAULT_USERS else f"gatewaydb_bench_{users}"
     try:
         with bench_database(args.database_url, name) as url:
-            outcome = asyncio.run(run(url, scale, budget))
+            outcome = asyncio.run(run(url, scale, budget, only))
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1

@@ -1,15 +1,16 @@
-"""The floor: gatewaydb's own SQL through a default asyncpg pool, returning plain records.
+"""The floors: what a team writes with asyncpg alone, measured next to gatewaydb.
 
-What a hand-written raw-asyncpg service would do, and so the cost gatewaydb's layer is
-measured against. To keep the comparison honest:
+Each hot path's floor is hand-written in :mod:`bench.handwritten` — the SQL an asyncpg user would
+write for the same result, independent of gatewaydb's ``sql/`` — and runs on one of two pools:
 
-- the statements are read at run time from gatewaydb's registry (``sql/*.sql``), so the floor
-  runs exactly the text gatewaydb runs and can never drift from it;
-- the pool is ``asyncpg.create_pool(url, min_size=10, max_size=10)`` with every default: its
-  statement cache, its reset on release (a second round trip per call) and its text codecs
-  (json comes back as ``str``, no models are built);
-- the hot-path table (:mod:`bench.hotpaths`) passes the same parameters, in the statement's
-  ``$n`` order, that gatewaydb's domain code passes.
+- ``floor``: ``asyncpg.create_pool(url, min_size=10, max_size=10)`` with every default: its
+  statement cache, its reset on release (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+  RESET ALL``, a second round trip per pooled call) and its text codecs (json is ``str``);
+- ``floor_noreset``: the same pool with ``reset=`` a no-op, so the difference between the two
+  shows what gatewaydb's own pooling adds beyond skipping the reset.
+
+A third side, ``validated``, is the default pool and the same SQL with
+``Model.model_validate(dict(record))`` per row: what a team writes without gatewaydb.
 """
 
 from __future__ import annotations
@@ -20,61 +21,51 @@ from typing import Any, Final
 import asyncpg
 from asyncpg import Record
 
-from gatewaydb.core.registry import Registry
-from gatewaydb.gateway._paths import sql_dir
-
 __all__ = ["POOL_SIZE", "Floor"]
 
-#: The floor's pool size, and gatewaydb's ``connection_limit`` in the bench.
+#: Every pool's size, and gatewaydb's ``connection_limit`` in the bench.
 POOL_SIZE: Final = 10
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """``reset=`` for a pool that hands connections on as they are (the second floor)."""
+
+
 class Floor:
-    """Runs registry statements by name on a default asyncpg pool.
+    """Hand-written SQL on an asyncpg pool; build with :meth:`open`, then :meth:`close`."""
 
-    Build with :meth:`open`; :meth:`close` closes the pool.
-    """
+    __slots__ = ("pool",)
 
-    __slots__ = ("_pool", "_sql")
-
-    def __init__(self, pool: asyncpg.Pool, registry: Registry) -> None:
-        self._pool = pool
-        self._sql = {name: registry[name].sql for name in registry}
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
 
     @classmethod
-    async def open(cls, url: str) -> Floor:
-        """A floor on a fresh default pool of :data:`POOL_SIZE` connections to ``url``."""
-        pool = await asyncpg.create_pool(url, min_size=POOL_SIZE, max_size=POOL_SIZE)
+    async def open(cls, url: str, *, reset: bool = True) -> Floor:
+        """A pool of :data:`POOL_SIZE` connections; ``reset=False``: no reset on release."""
+        options: dict[str, Any] = {} if reset else {"reset": _no_reset}
+        pool = await asyncpg.create_pool(url, min_size=POOL_SIZE, max_size=POOL_SIZE,
+                                         **options)
         assert pool is not None
-        return cls(pool, Registry.load(sql_dir()))
+        return cls(pool)
 
     async def close(self) -> None:
-        await self._pool.close()
+        await self.pool.close()
 
-    def sql(self, name: str) -> str:
-        """The text of statement ``name``, exactly as gatewaydb runs it."""
-        return self._sql[name]
+    async def fetch(self, sql: str, *args: Any) -> list[Record]:
+        return await self.pool.fetch(sql, *args)
 
-    async def fetch(self, name: str, *args: Any) -> list[Record]:
-        return await self._pool.fetch(self._sql[name], *args)
-
-    async def fetchrow(self, name: str, *args: Any) -> Record | None:
-        return await self._pool.fetchrow(self._sql[name], *args)
-
-    async def fetchval(self, name: str, *args: Any) -> Any:
-        return await self._pool.fetchval(self._sql[name], *args)
-
-    async def execute(self, name: str, *args: Any) -> str:
-        return await self._pool.execute(self._sql[name], *args)
+    async def fetchrow(self, sql: str, *args: Any) -> Record | None:
+        return await self.pool.fetchrow(sql, *args)
 
     async def copy(self, table: str, columns: Sequence[str],
-                   records: Iterable[Sequence[Any]]) -> str:
-        """One binary COPY, as ``Pool.copy_records_to_table`` does it."""
-        return await self._pool.copy_records_to_table(table, records=records, columns=columns)
+                   records: Iterable[Sequence[Any]]) -> int:
+        """One binary COPY (``Pool.copy_records_to_table``); the rows written."""
+        status = await self.pool.copy_records_to_table(table, records=records, columns=columns)
+        return int(status.rsplit(" ", 1)[-1])
 
-    async def stream(self, name: str, *args: Any, chunk_size: int) -> AsyncIterator[Record]:
-        """Statement ``name``'s rows through a server-side cursor in a read-only transaction,
+    async def stream(self, sql: str, *args: Any, chunk_size: int) -> AsyncIterator[Record]:
+        """``sql``'s rows through a server-side cursor in a read-only transaction,
         ``chunk_size`` rows per round trip (as gatewaydb's ``iter_conversions`` reads)."""
-        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
-            async for record in conn.cursor(self._sql[name], *args, prefetch=chunk_size):
+        async with self.pool.acquire() as conn, conn.transaction(readonly=True):
+            async for record in conn.cursor(sql, *args, prefetch=chunk_size):
                 yield record

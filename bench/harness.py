@@ -1,14 +1,15 @@
 """Timing: interleaved latency samples, concurrent throughput, peak memory of a stream.
 
-Latency: gatewaydb and the floor get the same arguments in every sample, one call each,
-back to back, their order alternating from sample to sample, so that drift (other load on the
-machine, autovacuum, caches warming) hits both sides alike. Each path first runs a warm-up
+Latency: every side — gatewaydb, the floor, the floor without reset, the validated floor —
+gets the same arguments in every sample, one call each, back to back, their order rotating
+from sample to sample, so that drift (other load on the machine, autovacuum, caches warming)
+hits every side alike. Each path first runs a warm-up
 (prepared statements, pool connections, caches), which also times a pair of calls to size the
 sample count to a time budget.
 
 Stability: a sample's medians are compared between its first and second half; the spread
-(the larger relative difference, over gatewaydb, floor and their ratio) is reported with
-each path, so a reader sees whether a median is stable to a few percent.
+(the largest relative difference, over every side and gatewaydb's ratio to the floor) is
+reported with each path, so a reader sees whether a median is stable to a few percent.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from typing import Any
 from .errors import BenchError
 from .hotpaths import HotPath, count_rows
 
-__all__ = ["Budget", "Memory", "PathResult", "Throughput", "Timing",
+__all__ = ["SIDES", "Budget", "Memory", "PathResult", "Throughput", "Timing",
            "measure", "peak_memory", "throughput"]
 
 Call = Callable[[Any], Awaitable[Any]]
+#: The sides of every latency sample, in the order of the first sample.
+SIDES = ("gatewaydb", "floor", "floor_noreset", "validated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class Budget:
     throughput_seconds: float
     throughput_rounds: int
     concurrency: int
+    #: Sampled cases per scan whose generic plans are run under EXPLAIN ANALYZE.
+    server_runs: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +71,19 @@ class PathResult:
     name: str
     title: str
     gatewaydb: Timing
+    #: Hand-written SQL on a default asyncpg pool, records.
     floor: Timing
+    #: The same on a pool whose reset is a no-op.
+    floor_noreset: Timing
+    #: The floor plus ``model_validate(dict(record))`` per row.
+    validated: Timing
     #: gatewaydb median / floor median.
     ratio: float
-    #: The largest halves spread of gatewaydb, floor and the ratio itself.
+    #: gatewaydb median / floor_noreset median.
+    ratio_noreset: float
+    #: validated median / floor median: what models cost a team without gatewaydb.
+    validated_ratio: float
+    #: The largest halves spread of every side and of gatewaydb's per-sample ratio.
     spread: float
     #: Rows per call (median): what each sample returned on both sides.
     rows: int
@@ -81,8 +95,11 @@ class Throughput:
     name: str
     gatewaydb_ops_s: float
     floor_ops_s: float
+    floor_noreset_ops_s: float
     #: gatewaydb ops/s / floor ops/s (higher is better, unlike the latency ratio).
     ratio: float
+    #: gatewaydb ops/s / floor_noreset ops/s.
+    ratio_noreset: float
     concurrency: int
     pool_size: int
     seconds: float
@@ -125,57 +142,55 @@ async def _timed(call: Call, case: Any) -> tuple[int, Any]:
     return perf_counter_ns() - started, result
 
 
-async def _pair(sides: tuple[Call, Call], case: Any, i: int) -> tuple[int, int, Any, Any]:
-    """Both sides on ``case``; gatewaydb first on even ``i``, the floor first on odd."""
-    gw, fl = sides
-    if i % 2 == 0:
-        gw_ns, gw_result = await _timed(gw, case)
-        fl_ns, fl_result = await _timed(fl, case)
-    else:
-        fl_ns, fl_result = await _timed(fl, case)
-        gw_ns, gw_result = await _timed(gw, case)
-    return gw_ns, fl_ns, gw_result, fl_result
+async def _round(sides: Sequence[Call], case: Any, i: int) -> list[tuple[int, Any]]:
+    """Every side on ``case``, starting with side ``i % len(sides)``; (ns, result) by side."""
+    out: list[tuple[int, Any]] = [(0, None)] * len(sides)
+    for k in range(len(sides)):
+        j = (i + k) % len(sides)
+        out[j] = await _timed(sides[j], case)
+    return out
 
 
-def _check_same_work(path: HotPath, gw_result: Any, fl_result: Any) -> None:
-    gw_rows, fl_rows = count_rows(gw_result), count_rows(fl_result)
-    if gw_rows != fl_rows:
-        raise BenchError(f"{path.name}: gatewaydb returned {gw_rows} rows, the floor "
-                         f"{fl_rows}, for the same arguments: the floor is not doing the "
-                         "same work")
+def _check_same_work(path: HotPath, results: Sequence[Any]) -> None:
+    counts = [count_rows(r) for r in results]
+    if len(set(counts)) != 1:
+        shown = ", ".join(f"{side} {n}" for side, n in zip(SIDES, counts, strict=True))
+        raise BenchError(f"{path.name}: the sides returned different row counts for the same "
+                         f"arguments ({shown}): they are not doing the same work")
 
 
-async def measure(path: HotPath, gatewaydb: Call, floor: Call,
+async def measure(path: HotPath, sides: Sequence[Call],
                   pick: Callable[[random.Random], Any], budget: Budget) -> PathResult:
-    """Warm up, then time ``path``'s interleaved samples."""
+    """Warm up, then time ``path``'s interleaved samples; ``sides`` in :data:`SIDES` order."""
     rng = random.Random(f"bench:{path.name}")
-    sides = (gatewaydb, floor)
     gc.collect()  # not a previous path's garbage collected during this one
     warmup, started = 0, perf_counter()
     while warmup < budget.warmup_min or perf_counter() - started < budget.warmup_seconds:
-        _, _, gw_result, fl_result = await _pair(sides, pick(rng), warmup)
-        _check_same_work(path, gw_result, fl_result)
+        _check_same_work(path, [r for _, r in await _round(sides, pick(rng), warmup)])
         warmup += 1
-    per_pair = (perf_counter() - started) / warmup
+    per_round = (perf_counter() - started) / warmup
     cap = min(budget.max_samples, path.max_samples or budget.max_samples)
-    samples = max(budget.min_samples, min(cap, int(budget.seconds / per_pair)))
-    gw_ns: list[int] = []
-    fl_ns: list[int] = []
+    samples = max(budget.min_samples, min(cap, int(budget.seconds / per_round)))
+    ns: list[list[int]] = [[] for _ in sides]
     rows: list[int] = []
     for i in range(samples):
         case = pick(rng)  # outside the timed calls: building arguments is not the path
-        g, f, gw_result, fl_result = await _pair(sides, case, i)
-        gw_ns.append(g)
-        fl_ns.append(f)
-        rows.append(count_rows(gw_result))
-        _check_same_work(path, gw_result, fl_result)
-    gw, fl = _timing(gw_ns), _timing(fl_ns)
+        done = await _round(sides, case, i)
+        for k, (took, _) in enumerate(done):
+            ns[k].append(took)
+        rows.append(count_rows(done[0][1]))
+        _check_same_work(path, [r for _, r in done])
+    gw, fl, noreset, validated = (_timing(n) for n in ns)
     # The paired ratios (same arguments, back to back) show whether the ratio itself drifted.
-    ratio_spread = _halves_spread([g / f for g, f in zip(gw_ns, fl_ns, strict=True)])
-    return PathResult(name=path.name, title=path.title, gatewaydb=gw, floor=fl,
-                      ratio=gw.median_us / fl.median_us,
-                      spread=max(gw.halves_spread, fl.halves_spread, ratio_spread),
-                      rows=int(statistics.median(rows)), warmup=warmup)
+    ratio_spread = _halves_spread([g / f for g, f in zip(ns[0], ns[1], strict=True)])
+    return PathResult(
+        name=path.name, title=path.title, gatewaydb=gw, floor=fl, floor_noreset=noreset,
+        validated=validated, ratio=gw.median_us / fl.median_us,
+        ratio_noreset=gw.median_us / noreset.median_us,
+        validated_ratio=validated.median_us / fl.median_us,
+        spread=max(gw.halves_spread, fl.halves_spread, noreset.halves_spread,
+                   validated.halves_spread, ratio_spread),
+        rows=int(statistics.median(rows)), warmup=warmup)
 
 
 async def _burst(call: Call, cases: list[Any], concurrency: int, seconds: float
@@ -197,27 +212,30 @@ async def _burst(call: Call, cases: list[Any], concurrency: int, seconds: float
     return done, perf_counter() - started
 
 
-async def throughput(path: HotPath, gatewaydb: Call, floor: Call,
+async def throughput(path: HotPath, sides: Sequence[Call],
                      pick: Callable[[random.Random], Any], budget: Budget,
                      pool_size: int) -> Throughput:
-    """Ops/s of each side with ``budget.concurrency`` tasks, in alternating rounds."""
+    """Ops/s of gatewaydb and both floors with ``budget.concurrency`` tasks, in rotating
+    rounds (the validated floor is left out: it runs on the default floor's pool)."""
     rng = random.Random(f"bench:{path.name}:throughput")
     cases = [pick(rng) for _ in range(1000)]
-    calls = [0, 0]  # gatewaydb, floor
-    seconds = [0.0, 0.0]
+    calls = [0] * len(sides)
+    seconds = [0.0] * len(sides)
     # A short untimed burst first: every pool connection open and its statements prepared.
-    for call in (gatewaydb, floor):
+    for call in sides:
         await _burst(call, cases, budget.concurrency, min(0.2, budget.throughput_seconds))
     for r in range(budget.throughput_rounds):
-        # Alternate which side goes first, as the latency samples do.
-        for side in ((0, 1) if r % 2 == 0 else (1, 0)):
-            done, took = await _burst((gatewaydb, floor)[side], cases, budget.concurrency,
+        # Rotate which side goes first, as the latency samples do.
+        for k in range(len(sides)):
+            side = (r + k) % len(sides)
+            done, took = await _burst(sides[side], cases, budget.concurrency,
                                       budget.throughput_seconds)
             calls[side] += done
             seconds[side] += took
-    gw_ops, fl_ops = calls[0] / seconds[0], calls[1] / seconds[1]
+    gw_ops, fl_ops, noreset_ops = (c / s for c, s in zip(calls, seconds, strict=True))
     return Throughput(name=path.name, gatewaydb_ops_s=gw_ops, floor_ops_s=fl_ops,
-                      ratio=gw_ops / fl_ops, concurrency=budget.concurrency,
+                      floor_noreset_ops_s=noreset_ops, ratio=gw_ops / fl_ops,
+                      ratio_noreset=gw_ops / noreset_ops, concurrency=budget.concurrency,
                       pool_size=pool_size, seconds=sum(seconds))
 
 

@@ -21,7 +21,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from gatewaydb.core.registry import Registry
-from gatewaydb.core.rows import RowMapper
+from gatewaydb.core.rows import MappingRecord, RowMapper
 from gatewaydb.gateway._paths import sql_dir
 from gatewaydb.gateway.models import Conversion, ConversionSource
 
@@ -106,14 +106,19 @@ def _options(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...],
         return [unvalidated(r) for r in await conn.fetch(sql, *args)]
 
     async def type_adapter() -> list[Any]:
+        # Plain records: RowMapper falls back to one dict per row.
         return mapper.many(await conn.fetch(sql, *args))
+
+    async def gatewaydb() -> list[Any]:
+        return mapper.many(await conn.fetch(sql, *args, record_class=MappingRecord))
 
     return {"asyncpg records (floor)": records, "model_validate(dict(r))": model_validate,
             "model_construct(**r)": model_construct,
             "record_class + from_attributes": from_attributes,
             "json_agg + validate_json": postgres_json,
             "no validation (__new__ + __dict__)": no_validation,
-            "TypeAdapter(list[M]) (gatewaydb)": type_adapter}
+            "TypeAdapter(list[M]) over dicts": type_adapter,
+            "MappingRecord + TypeAdapter, GC paused (gatewaydb)": gatewaydb}
 
 
 async def measure(url: str, rounds: int) -> dict[str, tuple[float, float]]:
@@ -160,11 +165,11 @@ async def _window(conn: asyncpg.Connection, sql: str, campaign: Any,
 
 def format_table(results: dict[str, tuple[float, float]]) -> str:
     floor = results["asyncpg records (floor)"][0]
-    lines = [f"{'mapping (1,100 conversion rows)':36} {'median µs':>10} {'p99 µs':>9} "
+    lines = [f"{'mapping (1,100 conversion rows)':52} {'median µs':>10} {'p99 µs':>9} "
              f"{'× floor':>8} {'µs/row':>7}"]
     for name, (median, p99) in results.items():
         per_row = (median - floor) / ROWS
-        lines.append(f"{name:36} {median:10.0f} {p99:9.0f} {median / floor:8.2f} {per_row:7.2f}")
+        lines.append(f"{name:52} {median:10.0f} {p99:9.0f} {median / floor:8.2f} {per_row:7.2f}")
     return "\n".join(lines)
 
 

@@ -30,8 +30,9 @@ __all__ = ["REGRESSION", "build_result", "compare", "format_table", "result_path
 
 #: A ratio more than this much worse than the previous run's is flagged.
 REGRESSION: Final = 0.10
-#: The JSON layout; bump when a field changes meaning.
-FORMAT: Final = 1
+#: The JSON layout; bump when a field changes meaning. 2: hand-written floors (the SQL of
+#: bench.handwritten, not gatewaydb's), a no-reset floor, a validated floor, server times.
+FORMAT: Final = 2
 
 
 def _git() -> dict[str, Any]:
@@ -71,8 +72,10 @@ def _versions(server_version: str) -> dict[str, str]:
     return versions
 
 
-def _iter_figures(run: RunResult) -> dict[str, Any]:
-    path = next(p for p in run.paths if p.name == "iter_conversions")
+def _iter_figures(run: RunResult) -> dict[str, Any] | None:
+    path = next((p for p in run.paths if p.name == "iter_conversions"), None)
+    if path is None:  # --only left it out
+        return None
     short, whole = run.memory["short"], run.memory["whole"]
 
     def growth(side: str) -> float:
@@ -83,6 +86,8 @@ def _iter_figures(run: RunResult) -> dict[str, Any]:
         "rows": path.rows,
         "gatewaydb_rows_s": path.rows / (path.gatewaydb.median_us / 1e6),
         "floor_rows_s": path.rows / (path.floor.median_us / 1e6),
+        "floor_noreset_rows_s": path.rows / (path.floor_noreset.median_us / 1e6),
+        "validated_rows_s": path.rows / (path.validated.median_us / 1e6),
         "memory": {
             "short": asdict(short), "whole": asdict(whole),
             # Peak memory of the whole whale over that of its first ~10,000 rows: about 1
@@ -110,6 +115,8 @@ def build_result(run: RunResult, scale: Scale, budget: Budget, *, quick: bool) -
         "budget": asdict(budget),
         "load": asdict(run.load),
         "hot_paths": {p.name: asdict(p) for p in run.paths},
+        "server": {name: {side: asdict(t) for side, t in times.items()}
+                   for name, times in run.server.items()},
         "throughput": {t.name: asdict(t) for t in run.throughput},
         "iter_conversions": _iter_figures(run),
     }
@@ -157,8 +164,11 @@ def compare(out: Path, result: dict[str, Any]) -> dict[str, Any]:
         if before is None:
             continue
         change = now["ratio"] / before["ratio"] - 1
+        change_noreset = now["ratio_noreset"] / before["ratio_noreset"] - 1
         paths[name] = {"previous_ratio": before["ratio"], "ratio": now["ratio"],
-                       "change": change, "regression": change > REGRESSION}
+                       "change": change, "previous_ratio_noreset": before["ratio_noreset"],
+                       "ratio_noreset": now["ratio_noreset"], "change_noreset": change_noreset,
+                       "regression": max(change, change_noreset) > REGRESSION}
     return {"previous": path.name, "previous_commit": old["git"]["short"], "paths": paths,
             "regressions": sorted(n for n, p in paths.items() if p["regression"])}
 
@@ -189,30 +199,47 @@ def format_table(result: dict[str, Any]) -> str:
         f"  data set {'reused' if result['load']['reused'] else 'loaded'} "
         f"(load took {result['load']['seconds']:.1f} s)",
         "",
-        f"{'latency (µs)':<48}{'gatewaydb':>22}{'floor':>22}{'ratio':>8}{'spread':>8}"
-        f"{'samples':>9}",
-        f"{'':<48}{'median':>11}{'p99':>11}{'median':>11}{'p99':>11}",
+        "floor: hand-written SQL, default asyncpg pool;  no reset: the same, reset=no-op;  "
+        "validated: floor + model_validate(dict(r)) per row",
+        f"{'latency (µs)':<48}{'gatewaydb':>20}{'floor':>20}{'no reset':>20}"
+        f"{'validated':>11}{'ratio':>8}{'no rst':>8}{'valid.':>8}{'spread':>8}{'n':>6}",
+        f"{'':<48}{'median':>10}{'p99':>10}{'median':>10}{'p99':>10}{'median':>10}"
+        f"{'p99':>10}{'median':>11}",
     ]
     for p in result["hot_paths"].values():
-        gw, fl = p["gatewaydb"], p["floor"]
+        gw, fl, nr, va = p["gatewaydb"], p["floor"], p["floor_noreset"], p["validated"]
         lines.append(
-            f"{p['title']:<48}{_us(gw['median_us']):>11}{_us(gw['p99_us']):>11}"
-            f"{_us(fl['median_us']):>11}{_us(fl['p99_us']):>11}{p['ratio']:>7.2f}x"
-            f"{p['spread']:>8.1%}{gw['samples']:>9}")
+            f"{p['title']:<48}{_us(gw['median_us']):>10}{_us(gw['p99_us']):>10}"
+            f"{_us(fl['median_us']):>10}{_us(fl['p99_us']):>10}{_us(nr['median_us']):>10}"
+            f"{_us(nr['p99_us']):>10}{_us(va['median_us']):>11}{p['ratio']:>7.2f}x"
+            f"{p['ratio_noreset']:>7.2f}x{p['validated_ratio']:>7.2f}x{p['spread']:>8.1%}"
+            f"{gw['samples']:>6}")
+    if result["server"]:
+        lines += ["", f"{'server time, generic plans (µs, EXPLAIN ANALYZE)':<52}"
+                      f"{'gatewaydb':>12}{'buffers':>9}{'floor':>12}{'buffers':>9}  plan"]
+    for name, times in result["server"].items():
+        g, f = times["gatewaydb"], times["floor"]
+        lines.append(f"{result['hot_paths'][name]['title'][:51]:<52}{_us(g['median_us']):>12}"
+                     f"{g['buffers']:>9}{_us(f['median_us']):>12}{f['buffers']:>9}  "
+                     f"{g['scan']} / {f['scan']}")
     rates = list(result["throughput"].values())
     if rates:
         header = (f"throughput (ops/s, {rates[0]['concurrency']} tasks, pool of "
                   f"{rates[0]['pool_size']})")
-        lines += ["", f"{header:<48}{'gatewaydb':>22}{'floor':>22}{'ratio':>8}"]
+        lines += ["", f"{header:<48}{'gatewaydb':>12}{'floor':>12}{'no reset':>12}"
+                      f"{'ratio':>8}{'no rst':>8}"]
     for t in rates:
-        lines.append(f"{result['hot_paths'][t['name']]['title']:<48}"
-                     f"{t['gatewaydb_ops_s']:>22,.0f}{t['floor_ops_s']:>22,.0f}{t['ratio']:>7.2f}x")
+        lines.append(f"{result['hot_paths'][t['name']]['title'][:47]:<48}"
+                     f"{t['gatewaydb_ops_s']:>12,.0f}{t['floor_ops_s']:>12,.0f}"
+                     f"{t['floor_noreset_ops_s']:>12,.0f}{t['ratio']:>7.2f}x"
+                     f"{t['ratio_noreset']:>7.2f}x")
     it = result["iter_conversions"]
-    memory = it["memory"]
-    lines += [
+    memory = it["memory"] if it else None
+    lines += [] if it is None or memory is None else [
         "",
         f"iter_conversions over the whale campaign ({it['rows']:,} rows): "
-        f"gatewaydb {it['gatewaydb_rows_s']:,.0f} rows/s, floor {it['floor_rows_s']:,.0f} rows/s",
+        f"gatewaydb {it['gatewaydb_rows_s']:,.0f} rows/s, floor {it['floor_rows_s']:,.0f} "
+        f"rows/s, validated floor {it['validated_rows_s']:,.0f} rows/s",
         f"  peak memory, {memory['short']['rows']:,} rows: gatewaydb "
         f"{memory['short']['gatewaydb_peak_bytes'] / 1e6:.1f} MB, floor "
         f"{memory['short']['floor_peak_bytes'] / 1e6:.1f} MB;  {memory['whole']['rows']:,} rows: "
@@ -227,13 +254,14 @@ def format_table(result: dict[str, Any]) -> str:
 def _format_comparison(comparison: dict[str, Any], quick: bool) -> list[str]:
     if comparison["previous"] is None:
         return ["no previous result on the same data set to compare with"]
-    lines = [f"vs {comparison['previous']} (ratio to floor, then now):"]
+    lines = [f"vs {comparison['previous']} (ratio to floor, then now; to the no-reset floor):"]
     if quick:
         lines.append("  (quick run: a few samples each, so these changes are noise)")
     for name, c in comparison["paths"].items():
         flag = "  REGRESSION (> +10%)" if c["regression"] else ""
         lines.append(f"  {name:<26}{c['previous_ratio']:>6.2f}x ->{c['ratio']:>6.2f}x "
-                     f"({c['change']:+.1%}){flag}")
+                     f"({c['change']:+.1%});  {c['previous_ratio_noreset']:>6.2f}x ->"
+                     f"{c['ratio_noreset']:>6.2f}x ({c['change_noreset']:+.1%}){flag}")
     if comparison["regressions"]:
         lines.append(f"{len(comparison['regressions'])} hot path(s) got more than 10% worse "
                      "relative to the floor: " + ", ".join(comparison["regressions"]))

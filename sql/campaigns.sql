@@ -58,7 +58,7 @@ RETURNING id, user_id, name, objective, budget, daily_budget, status, meta_campa
           total_impressions, total_clicks, total_conversions, created_at, updated_at,
           deleted_at;
 
--- name: set_campaign_metrics
+-- name: update_campaign_metrics
 -- Overwrite the totals reported by the ad platform; a NULL leaves that total unchanged.
 UPDATE campaigns
 SET total_spend       = COALESCE($2, total_spend),

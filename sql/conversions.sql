@@ -28,25 +28,38 @@ FROM conversions
 WHERE source = $2 AND external_id = $5 AND NOT EXISTS (SELECT 1 FROM ins);
 
 -- name: list_conversions
--- A live campaign's conversions in [$2, $3), in (timestamp, id) order, after the keyset
--- cursor ($4, $5), at most $6 (NULL: all).
--- Hot path: the bounds must stay index conditions on conversions_campaign_time_idx
--- (campaign_id, "timestamp", id) in the generic plan too, which "$2 IS NULL OR ..." would
--- turn into a filter over all the campaign's rows. So a missing bound becomes -infinity /
--- infinity and a missing cursor the sentinel (-infinity, nil uuid): always real values.
+-- A live campaign's conversions in [$2, $3), in (timestamp, id) order, at most $4 (NULL: all).
+-- Hot path: the bounds are index conditions on conversions_campaign_time_idx
+-- (campaign_id, "timestamp", id) in the generic plan too ("$2 IS NULL OR ..." would make them
+-- a filter over all the campaign's rows), so a missing bound becomes -infinity / infinity.
+-- A keyset cursor is list_conversions_after_cursor: a row comparison next to a scalar lower
+-- bound in one index condition makes the scan start at the lower of the two (the campaign's
+-- first row when the cursor is a sentinel): measured 698 buffers instead of 380 for a day.
 SELECT id, campaign_id, source, external_id, value, currency, attributed_clip_id,
        "timestamp", created_at, updated_at
 FROM conversions
 WHERE campaign_id = $1
   AND "timestamp" >= COALESCE($2::timestamptz, '-infinity')
   AND "timestamp" < COALESCE($3::timestamptz, 'infinity')
-  AND ("timestamp", id) > (COALESCE($4::timestamptz, '-infinity'),
-                           COALESCE($5::uuid, '00000000-0000-0000-0000-000000000000'))
   AND EXISTS (SELECT 1 FROM campaigns WHERE id = $1 AND deleted_at IS NULL)
 ORDER BY "timestamp", id
-LIMIT $6::bigint;
+LIMIT $4::bigint;
 
--- name: stream_conversions
+-- name: list_conversions_after_cursor
+-- list_conversions' next page: the rows after the keyset cursor ($2, $3) and before $4.
+-- The caller passes this statement only when the cursor is at or after the range's start
+-- (the start bound is then implied; otherwise the cursor is, and list_conversions runs).
+SELECT id, campaign_id, source, external_id, value, currency, attributed_clip_id,
+       "timestamp", created_at, updated_at
+FROM conversions
+WHERE campaign_id = $1
+  AND ("timestamp", id) > ($2::timestamptz, $3::uuid)
+  AND "timestamp" < COALESCE($4::timestamptz, 'infinity')
+  AND EXISTS (SELECT 1 FROM campaigns WHERE id = $1 AND deleted_at IS NULL)
+ORDER BY "timestamp", id
+LIMIT $5::bigint;
+
+-- name: iter_conversions
 -- list_conversions without cursor and limit, for iter_conversions' server-side cursor.
 SELECT id, campaign_id, source, external_id, value, currency, attributed_clip_id,
        "timestamp", created_at, updated_at

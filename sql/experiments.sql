@@ -20,13 +20,15 @@ JOIN campaigns c ON c.id = e.campaign_id AND c.deleted_at IS NULL
 WHERE e.id = $1;
 
 -- name: list_experiments
--- A live campaign's experiments, oldest first (served by experiments_campaign_id_idx).
+-- A page of a live campaign's experiments, oldest first (served by
+-- experiments_campaign_id_idx): skip $2, take $3.
 SELECT e.id, e.campaign_id, e.name, e.status, e.variants, e.winner_variant_id, e.confidence,
        e.completed_at, e.created_at, e.updated_at
 FROM experiments e
 JOIN campaigns c ON c.id = e.campaign_id AND c.deleted_at IS NULL
 WHERE e.campaign_id = $1
-ORDER BY e.created_at, e.id;
+ORDER BY e.created_at, e.id
+OFFSET $2 LIMIT $3;
 
 -- name: select_experiment_winner
 -- Decide a RUNNING experiment: $2 must be the "id" of one of its variants. All conditions

@@ -60,7 +60,7 @@ WHERE deleted_at IS NULL AND ($3::user_role IS NULL OR role = $3)
 ORDER BY created_at, id
 OFFSET $1 LIMIT $2;
 
--- name: set_api_key_digest
+-- name: rotate_api_key
 -- Replace a live user's API key digest; the old key stops working at once.
 UPDATE users SET api_key_digest = $2
 WHERE id = $1 AND deleted_at IS NULL

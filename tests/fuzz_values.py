@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 from hypothesis import strategies as st
 
 from gatewaydb import Database, Transaction
+from gatewaydb.gateway import queries as gateway_queries
 from gatewaydb.gateway.models import (
     AssetStatus,
     CampaignObjective,
@@ -40,8 +41,10 @@ SECRET = "s3cr3t"  # generated strings carry it; no error message may
 LIFECYCLE = frozenset({"connect", "disconnect", "get_instance"})
 
 def public_methods() -> list[str]:
+    # Classes (``transaction_class``) are attributes, not methods to call.
     return sorted(name for name, member in inspect.getmembers(Database)
-                  if not name.startswith("_") and callable(member))
+                  if not name.startswith("_") and callable(member)
+                  and not inspect.isclass(member))
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -184,6 +187,17 @@ BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     **dict.fromkeys(["soft", "has_text", "has_speech", "readonly", "check_contract"], flags),
     "isolation": st.one_of(st.sampled_from(["read_committed", "repeatable_read",
                                             "serializable", "SERIALIZABLE", "chaos"]), junk),
+    # The core seam: declared calls (and anything else) for run/iterate, COPY's arguments.
+    "call": st.one_of(st.builds(gateway_queries.get_user_by_id, ids),
+                      st.builds(gateway_queries.list_users, ints, ints, st.none()), junk),
+    # COPY's table and columns are the calling code's constants, never user data (errors may
+    # name them), so they are drawn without the secret marker.
+    "table": st.one_of(st.sampled_from(["clips", "users", "no_such_table"]), st.none(),
+                       st.integers()),
+    "columns": st.one_of(st.just(["asset_id", "start_time", "end_time"]),
+                         st.just(["nope"]), st.none(), st.integers()),
+    "records": st.one_of(st.lists(st.tuples(ids, floats, floats), max_size=3), junk),
+    "constraints": st.one_of(st.none(), st.dictionaries(text, text, max_size=2), junk),
     "update": st.one_of(st.none(), st.dictionaries(
         st.sampled_from(["name", "email", "role", "settings", "status", "budget", "nmae"]),
         st.one_of(text, money, labels(Role), json_object), max_size=3), junk),

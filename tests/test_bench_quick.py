@@ -24,6 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 HOT_PATHS = {"auth", "top_clips", "whale_day", "campaign_month", "list_assets", "create_clip",
              "update_campaign_metrics", "create_clips", "campaign_stats", "iter_conversions"}
 THROUGHPUT_PATHS = {"auth", "top_clips"}
+# The scans whose generic plans' server time is reported.
+SERVER_PATHS = {"whale_day", "campaign_month", "iter_conversions"}
 
 
 def _run_bench(database_url: str, out: Path) -> subprocess.CompletedProcess[str]:
@@ -46,15 +48,22 @@ def _check_figures(result: dict[str, Any]) -> None:
         assert result[key], key
     assert set(result["hot_paths"]) == HOT_PATHS
     for name, path in result["hot_paths"].items():
-        for side in ("gatewaydb", "floor"):
+        for side in ("gatewaydb", "floor", "floor_noreset", "validated"):
             assert _positive(path[side]["median_us"]), (name, side)
             assert _positive(path[side]["p99_us"]), (name, side)
             assert path[side]["samples"] >= 1, (name, side)
-        assert _positive(path["ratio"]), name
+        for ratio in ("ratio", "ratio_noreset", "validated_ratio"):
+            assert _positive(path[ratio]), (name, ratio)
+    assert set(result["server"]) == SERVER_PATHS
+    for name, times in result["server"].items():
+        for side in ("gatewaydb", "floor"):
+            assert _positive(times[side]["median_us"]), (name, side)
+            assert times[side]["buffers"] >= 1, (name, side)
     assert set(result["throughput"]) == THROUGHPUT_PATHS
     for name, rate in result["throughput"].items():
         assert _positive(rate["gatewaydb_ops_s"]), name
         assert _positive(rate["floor_ops_s"]), name
+        assert _positive(rate["floor_noreset_ops_s"]), name
         assert rate["concurrency"] == 16, name
         assert rate["pool_size"] == 10, name
     streamed = result["iter_conversions"]

@@ -207,13 +207,29 @@ async def test_pages_cover_a_range_once_including_equal_timestamps(
     paged: list[Conversion] = []
     after: Conversion | ConversionCursor | None = None
     while page := await db.list_conversions(campaign.id, T0, T0 + timedelta(days=1),
-                                            limit=4, after=after):
+                                            take=4, after=after):
         assert len(page) <= 4
         paged += page
         # Either form of cursor works: the row itself, or its (timestamp, id).
         after = page[-1] if len(paged) % 8 else page[-1].cursor
     assert len(paged) == 25
     assert paged == whole
+
+
+async def test_a_cursor_outside_the_range_keeps_both_bounds(db: Database,
+                                                          campaign: Campaign) -> None:
+    # A cursor before start_date is implied by it, one after it implies it: either way the
+    # page is what both conditions together select.
+    await _generate(db, campaign.id, 10, T0, timedelta(hours=1))
+    whole = await db.list_conversions(campaign.id)
+    start, end = whole[3].timestamp, whole[8].timestamp
+    early = await db.list_conversions(campaign.id, start, end, after=whole[1])
+    assert early == whole[3:8]
+    late = await db.list_conversions(campaign.id, start, end, after=whole[5].cursor)
+    assert late == whole[6:8]
+    unbounded = await db.list_conversions(campaign.id, after=whole[5], take=2)
+    assert unbounded == whole[6:8]
+    assert await db.list_conversions(campaign.id, start, end, after=whole[9]) == []
 
 
 async def test_list_is_one_live_campaigns(db: Database, campaign: Campaign) -> None:
@@ -232,13 +248,14 @@ async def test_list_is_one_live_campaigns(db: Database, campaign: Campaign) -> N
     pytest.param({"end_date": datetime(2025, 6, 2)}, "end_date", id="naive-end"),
     pytest.param({"start_date": T0, "end_date": T0 - MICRO}, "end_date", id="end-before-start"),
     pytest.param({"start_date": "2025-06-01"}, "start_date", id="start-as-text"),
-    pytest.param({"limit": 0}, "limit", id="limit-zero"),
-    pytest.param({"limit": 10_001}, "limit", id="limit-too-big"),
-    pytest.param({"limit": True}, "limit", id="limit-bool"),
+    pytest.param({"take": 0}, "take", id="take-zero"),
+    pytest.param({"take": 10_001}, "take", id="take-too-big"),
+    pytest.param({"take": True}, "take", id="take-bool"),
     pytest.param({"after": "cursor"}, "after", id="after-text"),
     pytest.param({"after": (datetime(2025, 6, 1), uuid4())}, "after.timestamp",
                  id="after-naive"),
     pytest.param({"after": (T0, "x")}, "after.id", id="after-bad-id"),
+    pytest.param({"after": (None, uuid4())}, "after.timestamp", id="after-no-timestamp"),
     pytest.param({"campaign_id": "nope"}, "campaign_id", id="bad-campaign-id"),
 ])
 async def test_list_refuses_bad_arguments(db: Database, campaign: Campaign,

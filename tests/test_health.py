@@ -8,6 +8,7 @@ import pytest
 from gatewaydb import Database, SchemaMismatchError
 from gatewaydb.app import migrate
 from gatewaydb.core.health import migration_ids
+from gatewaydb.gateway._paths import migrations_dir
 from gatewaydb.gateway.models import ContractState, HealthStatus
 
 pytestmark = pytest.mark.anyio
@@ -41,13 +42,13 @@ async def test_health_is_one_statement_on_the_apps_own_pool(database_url: str) -
     assert report.contract is ContractState.OK  # connect() ran the contract check
     ran = {name: after[name] - counts.get(name, 0) for name in after
            if after[name] != counts.get(name, 0)}
-    assert ran == {"meta_health": 1}
+    assert ran == {"migration_state": 1}
     assert report.servers[0].role == "primary"
     assert report.servers[0].latency_ms == report.latency_ms
 
 
 async def test_health_is_degraded_while_migrations_are_pending(database_url: str) -> None:
-    latest = migration_ids()[-1]
+    latest = migration_ids(migrations_dir())[-1]
     migrate.rollback(database_url)
     async with Database(database_url, check_schema=False) as db:
         report = await db.health()
@@ -66,7 +67,7 @@ async def test_health_of_a_database_yoyo_never_touched(empty_database_url: str) 
     async with Database(empty_database_url, check_schema=False) as db:
         report = await db.health()
     assert report.status is HealthStatus.DEGRADED
-    assert report.pending_migrations == migration_ids()
+    assert report.pending_migrations == migration_ids(migrations_dir())
     assert report.server_version
 
 
@@ -84,10 +85,10 @@ async def test_connect_says_how_many_migrations_are_pending(database_url: str,
     with pytest.raises(SchemaMismatchError) as one:
         await Database(database_url).connect()
     assert str(one.value).startswith("1 migration pending — run `gatewaydb migrate`")
-    assert one.value.pending_migrations == (migration_ids()[-1],)
+    assert one.value.pending_migrations == (migration_ids(migrations_dir())[-1],)
     assert one.value.problems
 
-    count = len(migration_ids())
+    count = len(migration_ids(migrations_dir()))
     with pytest.raises(SchemaMismatchError) as every:
         await Database(empty_database_url).connect()
     assert str(every.value).startswith(f"{count} migrations pending — run `gatewaydb migrate`")

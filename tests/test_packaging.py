@@ -26,3 +26,8 @@ def test_wheel_ships_the_sql_and_migrations(tmp_path: Path) -> None:
         for path in files:
             assert shipped[f"gatewaydb/{folder}/{path.name}"] == path.read_bytes(), path
     assert "gatewaydb/py.typed" in shipped
+    core_sql = REPO_ROOT / "gatewaydb" / "core" / "sql" / "meta.sql"  # the core's own statements
+    assert shipped["gatewaydb/core/sql/meta.sql"] == core_sql.read_bytes()
+    state_sql = core_sql.parent / "migration_state" / "migration_state.sql"
+    assert shipped["gatewaydb/core/sql/migration_state/migration_state.sql"] == (
+        state_sql.read_bytes())

@@ -1,4 +1,4 @@
-"""The README's quick start runs as written."""
+"""The README's scripts run as written: the quick start and "Your own queries"."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+README = REPO_ROOT / "README.md"
 
 
 def _quickstart() -> str:
@@ -30,3 +31,21 @@ def test_the_quick_start_script_runs_twice(tmp_path: Path, database_url: str) ->
                               text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         assert "1 top clip(s), 1 campaign(s)" in done.stdout
+
+
+def _own_queries_example() -> str:
+    readme = README.read_text(encoding="utf-8")
+    section = readme.split("## Your own queries", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    (script,) = [b for b in blocks if "anyio.run(main)" in b]
+    return script
+
+
+def test_the_own_queries_example_runs(database_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _own_queries_example()], capture_output=True, text=True,
+        timeout=120, check=False, cwd=REPO_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO_ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["['ann@example.com'] [('launch.mp4', 'Ann', 1)]",
+                                          "1 UPDATE 0 1"]

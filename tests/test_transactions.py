@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from gatewaydb import Database, Transaction, TransactionConflictError
+from gatewaydb import ConflictError, Database, Transaction, TransactionConflictError
 from gatewaydb.core.errors import DatabaseError, InterfaceError
 
 pytestmark = pytest.mark.anyio
@@ -48,6 +48,21 @@ async def test_callback_form_returns_the_result_and_rolls_back_on_error(db: Data
     with pytest.raises(Boom):
         await db.transaction(fail)
     assert await db.get_user_by_email("cb-fail@example.com") is None
+
+
+async def test_a_savepoint_rolls_back_only_its_own_work(db: Database) -> None:
+    async with db.transaction() as tx:
+        kept = await tx.create_user(email="kept@example.com")
+        with pytest.raises(ConflictError):
+            async with tx.transaction():
+                await tx.update_user(kept.id, name="renamed inside")
+                await tx.create_user(email="kept@example.com")  # aborts only the savepoint
+        assert (await tx.get_user_by_id(kept.id)).name is None  # type: ignore[union-attr]
+        async with tx.transaction():
+            await tx.update_user(kept.id, name="Kept")
+    found = await db.get_user_by_email("kept@example.com")
+    assert found is not None
+    assert found.name == "Kept"
 
 
 async def test_a_finished_transaction_cannot_be_used(db: Database) -> None:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from ..core.settings import mask_url
 from ._output import Progress
 
 __all__ = [
@@ -56,11 +56,7 @@ class Target:
         if self.data_dir is not None:
             where = relative(self.data_dir)
             return f"database {EMBEDDED_DATABASE} on the embedded server in {where}"
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@",
-                                                                      ":***@")))
+        return mask_url(self.url)
 
 
 def relative(path: Path) -> str:

@@ -27,7 +27,7 @@ from ..core.errors import (
     DatabaseError,
     DatabaseUnavailableError,
 )
-from ..core.settings import Settings
+from ..core.settings import Settings, mask_url
 from ..gateway._paths import migrations_dir
 
 __all__ = [
@@ -81,11 +81,8 @@ def connect_error(exc: psycopg.Error, shown: str) -> DatabaseError:
 
 
 def public(url: str) -> str:
-    """``url`` with its password masked."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+    """``url`` with its password masked, in the userinfo and in ``?password=`` alike."""
+    return mask_url(url)
 
 
 def first_line(exc: BaseException) -> str:

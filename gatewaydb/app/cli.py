@@ -26,7 +26,6 @@ from typing import Any
 
 import anyio
 
-from ..core.database import Database
 from ..core.errors import (
     ConfigurationError,
     GatewayDBError,
@@ -34,6 +33,7 @@ from ..core.errors import (
     SchemaMismatchError,
 )
 from ..core.health import unhealthy
+from ..gateway.database import Database
 from ..gateway.models import HealthReport
 from . import migrate
 from ._migration_commands import Command, add_migration_parsers
@@ -91,13 +91,11 @@ def _cmd_seed(args: argparse.Namespace) -> int:
 
 
 async def _check(url: str) -> int:
-    from ..core.query import declared
-
     async with Database(url, check_schema=False) as db:
         began = time.perf_counter()
         await db.check()
     ok = glyphs(sys.stdout)[0]
-    print(f"{ok} all {len(declared())} statements fit the live schema "
+    print(f"{ok} all {len(db.declarations())} statements fit the live schema "
           f"({format_duration(time.perf_counter() - began)})")
     return 0
 

@@ -25,8 +25,8 @@ from typing import Any, TextIO
 
 import anyio
 
-from ..core.database import Database
 from ..core.errors import ConflictError, GatewayDBError, InvalidInputError
+from ..gateway.database import Database
 from ..gateway.models import (
     Asset,
     AssetStatus,

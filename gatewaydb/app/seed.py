@@ -30,8 +30,8 @@ from uuid import UUID
 
 import anyio
 
-from ..core.database import Database, Transaction
 from ..core.errors import ConflictError
+from ..gateway.database import Database, Transaction
 from ..gateway.models import (
     AssetStatus,
     CampaignObjective,

@@ -1,0 +1,42 @@
+"""The gatewaydb core: named SQL statements on an asyncpg pool, for any service.
+
+The public seam a service (the Gateway API included) builds on::
+
+    from gatewaydb.core import Database, rows
+
+    @rows(Note)
+    def list_notes(owner_id: UUID, skip: int = 0, take: int = 100) -> None: ...
+
+    async with Database(url, sql_paths=["sql"], queries=[my_queries]) as db:
+        notes = await db.run(list_notes(owner_id, take=10))
+
+Nothing here knows the Gateway domain: its models, enums, constraint names and statements are
+the Gateway API's own declarations (:mod:`gatewaydb.gateway`).
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .database import Database, DatabaseStats, Transaction
+from .query import Call, Query, command, row, rows, value
+from .reports import ContractState, HealthReport, HealthStatus, PoolStatus, ServerHealth
+from .settings import Settings
+
+__all__ = [
+    "Call",
+    "ContractState",
+    "Database",
+    "DatabaseStats",
+    "HealthReport",
+    "HealthStatus",
+    "PoolStatus",
+    "Query",
+    "ServerHealth",
+    "Settings",
+    "Transaction",
+    "command",
+    "errors",
+    "row",
+    "rows",
+    "value",
+]

@@ -12,8 +12,6 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from ..gateway.models import PG_ENUMS
-
 __all__ = ["Shape", "pg_accepts", "shape_of"]
 
 _JSON_TYPES = frozenset({"json", "jsonb"})
@@ -90,7 +88,9 @@ def pg_accepts(pg_type: str, pg_kind: str, shape: Shape, element_type: str | Non
     if shape.kind == "json":
         return pg_type in _JSON_TYPES
     if shape.kind == "enum":
-        return PG_ENUMS.get(pg_type) is shape.base
+        # Any non-builtin type may be the enum; the contract check then compares its labels
+        # with the Python enum's, which refuses anything that is not that enum.
+        return pg_type not in _SCALARS and pg_type not in _JSON_TYPES
     if shape.kind == "array":
         return (pg_kind == "array" and element_type is not None and shape.item is not None
                 and pg_accepts(element_type, "scalar", shape.item))

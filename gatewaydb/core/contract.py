@@ -2,9 +2,10 @@
 
 Like sqlc, but at connect time against the real schema: each statement must prepare; its
 result columns must match the fields of the model it maps to (names and types), or its one
-column the scalar it returns; its parameters must match the Python types its caller passes;
-and every PostgreSQL enum must have the Python enum's labels. Every difference is collected,
-then raised together as :class:`~gatewaydb.errors.SchemaMismatchError`.
+column the scalar it returns; its parameters must match the types of its declaration; and
+every PostgreSQL enum a declaration maps to a Python enum must have that enum's labels. Every
+difference is collected, with the statement's file and line, then raised together as
+:class:`~gatewaydb.errors.SchemaMismatchError`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from pydantic import BaseModel
 
-from ..gateway.models import PG_ENUMS
 from ._types import Shape, pg_accepts, shape_of
 from .errors import SchemaMismatchError, SchemaProblem
-from .query import Query, Returns, rows
+from .meta import meta_enum_labels
+from .query import Query, Returns
 from .registry import Registry
 
 __all__ = ["check_contract"]
@@ -28,15 +28,6 @@ if TYPE_CHECKING:
     Connection: TypeAlias = asyncpg.Connection[Any] | PoolConnectionProxy[Any]
 else:
     Connection = asyncpg.Connection | PoolConnectionProxy
-
-
-
-class _EnumLabels(BaseModel):
-    typname: str
-    labels: list[str]
-
-
-_ENUM_LABELS = rows("meta_enum_labels", _EnumLabels, list[str])
 
 
 def _pg_type(t: Any) -> str:
@@ -51,79 +42,96 @@ def _element(t: Any) -> str | None:
     return name.removesuffix("[]") if name.endswith("[]") else name.removeprefix("_")
 
 
-def _compare(statement: str, item: str, pg: Any, shape: Shape) -> list[SchemaProblem]:
-    if pg_accepts(str(pg.name), str(pg.kind), shape, _element(pg)):
-        return []
-    return [SchemaProblem(statement, item, shape.describe(), _pg_type(pg))]
+class _Check:
+    """The problems found so far, and each PostgreSQL enum with the Python enums it maps to."""
 
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.problems: list[SchemaProblem] = []
+        # PostgreSQL enum name -> (Python enum, where a declaration maps them) by enum.
+        self.enums: dict[str, dict[Any, str]] = {}
 
-def _check_columns(query: Query[Any], attributes: Iterable[Any]) -> list[SchemaProblem]:
-    found = {a.name: a.type for a in attributes}
-    model = query.model
-    if query.returns is Returns.STATUS:
-        return []
-    if model is None:
-        if len(found) != 1:
-            return [SchemaProblem(query.name, "result", "one column",
-                                  f"{len(found)} columns ({', '.join(found) or 'none'})")]
-        (name, pg), = found.items()
-        return _compare(query.name, f"column {name}", pg, shape_of(query.result))
-    problems: list[SchemaProblem] = []
-    for field, info in model.model_fields.items():
-        pg = found.get(field)
-        if pg is None:
-            problems.append(SchemaProblem(query.name, f"column {field}",
-                                          shape_of(info.annotation).describe(), "missing"))
-        else:
-            problems += _compare(query.name, f"column {field}", pg, shape_of(info.annotation))
-    problems += [SchemaProblem(query.name, f"column {name}",
-                               f"no such field on {model.__name__}", _pg_type(pg))
-                 for name, pg in found.items() if name not in model.model_fields]
-    return problems
+    def problem(self, query: Query[Any, Any], item: str, expected: str, actual: str) -> None:
+        origin = self.registry[query.name].origin if query.name in self.registry else ""
+        self.problems.append(SchemaProblem(query.name, item, expected, actual, origin))
 
+    def compare(self, query: Query[Any, Any], item: str, pg: Any, shape: Shape) -> None:
+        element = _element(pg)
+        if not pg_accepts(str(pg.name), str(pg.kind), shape, element):
+            self.problem(query, item, shape.describe(), _pg_type(pg))
+            return
+        enum_type, enum_shape = ((element, shape.item) if shape.kind == "array"
+                                 else (str(pg.name), shape))
+        if enum_shape is not None and enum_shape.kind == "enum" and enum_type is not None:
+            origin = self.registry[query.name].origin if query.name in self.registry else ""
+            self.enums.setdefault(enum_type, {}).setdefault(enum_shape.base, origin)
 
-def _check_params(query: Query[Any], parameters: tuple[Any, ...]) -> list[SchemaProblem]:
-    if len(parameters) != len(query.params):
-        return [SchemaProblem(query.name, "parameters", f"{len(query.params)}",
-                              f"{len(parameters)} (${len(parameters)} is the highest)")]
-    problems: list[SchemaProblem] = []
-    for number, (pg, annotation) in enumerate(zip(parameters, query.params, strict=True), 1):
-        problems += _compare(query.name, f"${number}", pg, shape_of(annotation))
-    return problems
+    def columns(self, query: Query[Any, Any], attributes: Iterable[Any]) -> None:
+        found = {a.name: a.type for a in attributes}
+        model = query.model
+        if query.returns is Returns.STATUS:
+            return
+        if model is None:
+            if len(found) != 1:
+                self.problem(query, "result", "one column",
+                             f"{len(found)} columns ({', '.join(found) or 'none'})")
+                return
+            (name, pg), = found.items()
+            self.compare(query, f"column {name}", pg, shape_of(query.result))
+            return
+        for field, info in model.model_fields.items():
+            pg = found.get(field)
+            if pg is None:
+                self.problem(query, f"column {field}", shape_of(info.annotation).describe(),
+                             "missing")
+            else:
+                self.compare(query, f"column {field}", pg, shape_of(info.annotation))
+        for name, pg in found.items():
+            if name not in model.model_fields:
+                self.problem(query, f"column {name}", f"no such field on {model.__name__}",
+                             _pg_type(pg))
+
+    def params(self, query: Query[Any, Any], parameters: tuple[Any, ...]) -> None:
+        declared = query.params
+        if len(parameters) != len(declared):
+            self.problem(query, "parameters", f"{len(declared)}",
+                         f"{len(parameters)} (${len(parameters)} is the highest)")
+            return
+        for number, (pg, annotation) in enumerate(zip(parameters, declared, strict=True), 1):
+            self.compare(query, f"${number}", pg, shape_of(annotation))
+
+    async def enum_labels(self, conn: Connection) -> None:
+        if not self.enums:
+            return
+        found = {r["typname"]: list(r["labels"]) for r in
+                 await conn.fetch(self.registry[meta_enum_labels.name].sql, list(self.enums))}
+        for pg_name, mapped in sorted(self.enums.items()):
+            actual = found.get(pg_name)
+            for enum_cls, origin in mapped.items():
+                expected = [m.value for m in enum_cls]
+                if actual != expected:
+                    self.problems.append(SchemaProblem(
+                        f"enum {pg_name}", "labels", ", ".join(expected),
+                        ", ".join(actual) if actual else "missing", origin))
 
 
 async def check_contract(conn: Connection, registry: Registry,
-                         queries: Mapping[str, Query[Any]]) -> None:
+                         queries: Mapping[str, Query[Any, Any]]) -> None:
     """Check every query in ``queries`` on ``conn``.
 
     Raises:
-        SchemaMismatchError: listing every problem found.
+        SchemaMismatchError: listing every problem found, each with its statement's origin.
     """
-    problems: list[SchemaProblem] = []
+    check = _Check(registry)
     for name, query in sorted(queries.items()):
         try:
             prepared = await conn.prepare(registry[name].sql)
         except asyncpg.PostgresError as exc:
             reason = exc.args[0] if exc.args else str(exc)
-            problems.append(SchemaProblem(name, "statement", "prepares",
-                                          f"{type(exc).__name__}: {reason}"))
+            check.problem(query, "statement", "prepares", f"{type(exc).__name__}: {reason}")
             continue
-        attributes = prepared.get_attributes()
-        problems += _check_columns(query, attributes)
-        problems += _check_params(query, prepared.get_parameters())
-    problems += await _check_enums(conn, registry)
-    if problems:
-        raise SchemaMismatchError(problems)
-
-
-async def _check_enums(conn: Connection, registry: Registry) -> list[SchemaProblem]:
-    found = {r["typname"]: list(r["labels"]) for r in
-             await conn.fetch(registry[_ENUM_LABELS.name].sql, list(PG_ENUMS))}
-    problems: list[SchemaProblem] = []
-    for pg_name, enum_cls in PG_ENUMS.items():
-        expected = [m.value for m in enum_cls]
-        actual = found.get(pg_name)
-        if actual != expected:
-            problems.append(SchemaProblem(f"enum {pg_name}", "labels", ", ".join(expected),
-                                          ", ".join(actual) if actual else "missing"))
-    return problems
+        check.columns(query, prepared.get_attributes())
+        check.params(query, prepared.get_parameters())
+    await check.enum_labels(conn)
+    if check.problems:
+        raise SchemaMismatchError(check.problems)

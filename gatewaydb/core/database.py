@@ -1,14 +1,17 @@
-"""``Database``: the seed service's facade, its lifecycle, transactions and reports.
+"""``Database``: a service's statements on a pool — lifecycle, transactions and reports.
 
-::
+The core's ``Database`` knows no domain: it runs the declarations it is given, from the SQL
+directories it is given (the Gateway API is one such service, :mod:`gatewaydb.gateway`)::
 
-    async with Database("postgresql://localhost/gateway") as db:
-        user = await db.create_user(email="ann@example.com")
+    async with Database(url, sql_paths=[HERE / "sql"], queries=[queries]) as db:
+        notes = await db.run(queries.list_notes(owner_id, take=10))
 
-    async with db.transaction() as tx:       # tx has every method db has
-        asset = await tx.create_asset(user.id, "v.mp4", "gs://b/v.mp4")
+    async with db.transaction() as tx:       # tx runs the same calls, in one transaction
+        await tx.run(queries.rename_note(note_id, "new title"))
+        async with tx.transaction():         # a SAVEPOINT: rolled back alone on error
+            ...
 
-    result = await db.transaction(create_both, retries=3)   # the seed's callback form
+    result = await db.transaction(create_both, retries=3)   # the callback form
 """
 
 from __future__ import annotations
@@ -17,40 +20,55 @@ import asyncio
 import enum
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar, get_args, overload
+from typing import Any, ClassVar, Generic, Self, get_args, overload
 
 import anyio
 import asyncpg
+from pydantic import BaseModel
+from typing_extensions import TypeVar
 
-from ..gateway._paths import sql_dir
-from ..gateway.api import GatewayAPI
-from ..gateway.models import HealthReport, PoolStatus
+from . import meta, migration_state
 from .codecs import init_connection, keep_session
-from .engine import Engine, Executor, PooledConnection, PoolExecutor
+from .engine import Engine, PooledConnection, is_dead
 from .errors import (
     ConfigurationError,
     DatabaseUnavailableError,
     InterfaceError,
     TransactionConflictError,
+    translate_error,
 )
 from .health import check_schema, probe
-from .query import declared, value
+from .pool_executor import PoolExecutor
+from .query import Call, Query, collect
 from .registry import Registry
+from .reports import HealthReport, PoolStatus
+from .rows import MappingRecord
 from .settings import Settings
 from .stats import StatementStats
-from .transaction import Isolation, Transaction, TransactionBlock, full_reset
+from .transaction import Isolation, Transaction, TransactionBlock, TxT, full_reset
 
 __all__ = ["Database", "DatabaseStats", "Transaction"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger("gatewaydb")
 
-_PING = value("meta_ping", int)
+_PING = meta.meta_ping()
 
 
 class _State(enum.Enum):
@@ -67,13 +85,6 @@ class DatabaseStats:
     pool: PoolStatus | None
 
 
-def _load_registry() -> tuple[Registry, dict[str, Any]]:
-    registry = Registry.load(sql_dir())
-    queries = declared()
-    registry.check_bound({name: q.declared_at for name, q in queries.items()})
-    return registry, queries
-
-
 _ISOLATIONS: frozenset[str] = frozenset(get_args(Isolation))
 
 
@@ -87,22 +98,39 @@ def _check_transaction_options(isolation: object, readonly: object, retries: obj
         raise ConfigurationError("retries must be a whole number >= 0")
 
 
-class Database(GatewayAPI):
-    """The Gateway data service on a pool of asyncpg connections.
+class Database(Generic[TxT]):
+    """A service's named statements on a pool of asyncpg connections.
 
     Args:
         url: ``postgresql://`` URL; pool settings may ride in its query string
             (``?connection_limit=20&pool_timeout=30``). None reads ``$DATABASE_URL`` when
             :meth:`connect` runs, so a module-level instance can exist before configuration.
+        sql_paths: directories of ``.sql`` files (``-- name:`` statements) to load.
+        queries: where the declarations of those statements are: modules, classes (their
+            attributes are scanned) or single declarations. Every statement in
+            ``sql_paths`` must be declared, and every declaration must have its statement.
+        migrations_path: the service's yoyo migrations directory, if it has one: health
+            reports and schema mismatches then name the migrations the database lacks.
         **settings: overrides for any setting in :mod:`gatewaydb.settings`.
 
     Raises:
         ConfigurationError: an unknown or malformed setting (checked here, before any I/O).
     """
 
-    _instance: ClassVar[Database | None] = None
+    #: What :meth:`transaction` hands out; a service's subclass may add its own methods.
+    transaction_class: ClassVar[type[Transaction]] = Transaction
 
-    def __init__(self, url: str | None = None, **settings: Any) -> None:
+    def __init__(self, url: str | None = None, *, sql_paths: Iterable[Path | str] = (),
+                 queries: Iterable[object] = (), migrations_path: Path | str | None = None,
+                 **settings: Any) -> None:
+        self._migrations = Path(migrations_path) if migrations_path is not None else None
+        core_sql: list[Path] = [meta.SQL_DIR]
+        core_sources: list[object] = [meta]
+        if self._migrations is not None:
+            core_sql.append(migration_state.SQL_DIR)
+            core_sources.append(migration_state)
+        self._sql_paths = (*core_sql, *map(Path, sql_paths))
+        self._sources = (*core_sources, *queries)
         self._url = url
         self._overrides = settings
         # Check what can be checked now; a missing URL waits for connect().
@@ -114,13 +142,6 @@ class Database(GatewayAPI):
         self._lock = asyncio.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------
-
-    @classmethod
-    def get_instance(cls) -> Database:
-        """The process-wide instance (the seed's ``DatabaseService.getInstance()``)."""
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
 
     @property
     def settings(self) -> Settings:
@@ -139,7 +160,8 @@ class Database(GatewayAPI):
 
         Raises:
             ConfigurationError: no URL, or bad settings.
-            SQLRegistryError: a malformed ``sql/*.sql`` file, or SQL and code out of step.
+            SQLRegistryError: a malformed ``.sql`` file, or statements and declarations out
+                of step (a statement no code declares, a declaration with no statement).
             DatabaseUnavailableError: the server cannot be reached.
             SchemaMismatchError: statements that do not fit the live schema.
         """
@@ -147,12 +169,18 @@ class Database(GatewayAPI):
             if self._state is _State.OPEN:
                 return
             settings = self.settings
-            registry, queries = _load_registry()
+            registry, queries = self._load()
             pool = await self._create_pool(settings, len(queries))
             try:
                 if settings.check_schema:
                     async with pool.acquire(timeout=settings.pool_timeout) as conn:
-                        await check_schema(conn, registry, queries)
+                        await check_schema(conn, registry, queries, self._migrations)
+            except Exception as exc:
+                pool.terminate()
+                error = translate_error(exc)
+                if error is exc:
+                    raise
+                raise error from exc
             except BaseException:
                 pool.terminate()
                 raise
@@ -173,11 +201,18 @@ class Database(GatewayAPI):
                 timeout=settings.connect_timeout,
                 statement_cache_size=max(100, 2 * statements) if settings.statement_cache else 0,
                 max_cached_statement_lifetime=0,  # 0 = never expire: prepare once per connection
+                # Enforced by asyncpg for the connections in its own queue; PoolExecutor
+                # enforces both for its free list.
+                max_queries=settings.max_queries,
+                max_inactive_connection_lifetime=settings.idle_timeout,
                 init=init_connection,
                 reset=keep_session,
+                # Records Pydantic reads as mappings: no dict per row (see core/rows.py).
+                record_class=MappingRecord,
                 server_settings=server_settings,
             )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.exceptions.InternalClientError) as exc:
             raise DatabaseUnavailableError(
                 f"cannot connect to {settings.public_dsn()}: {exc or type(exc).__name__}"
             ) from exc
@@ -223,6 +258,57 @@ class Database(GatewayAPI):
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.disconnect()
 
+    def declarations(self) -> dict[str, Query[Any, Any]]:
+        """Every statement declaration this database runs (its own and the core's), by name.
+
+        Raises:
+            SQLRegistryError: two declarations of one name.
+        """
+        return collect(self._sources)
+
+    def _load(self) -> tuple[Registry, dict[str, Query[Any, Any]]]:
+        registry = Registry.load(*self._sql_paths)
+        queries = self.declarations()
+        registry.check_bound({name: q.declared_at for name, q in queries.items()})
+        return registry, queries
+
+    # -- running statements --------------------------------------------------------------
+
+    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """Run a declared statement on a pooled connection.
+
+        ``await db.run(list_notes(owner_id, take=10))`` gives what the declaration says:
+        ``list[Model]`` (``rows``), ``Model | None`` (``row``), the value or None
+        (``value``), the command tag (``command``).
+
+        Raises:
+            InterfaceError: the declaration is not one of this database's ``queries``.
+            GatewayDBError: the server's error, translated (see :mod:`gatewaydb.errors`).
+        """
+        return self._pool_executor().run(call)
+
+    def iterate(self, call: Call[list[M]], *,
+                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """Stream a ``rows`` statement through a server-side cursor, ``chunk_size`` a time.
+
+        The stream holds one pooled connection, in a read-only transaction (one snapshot),
+        until it is exhausted or closed.
+        """
+        return self._pool_executor().iterate(call, chunk_size=chunk_size)
+
+    async def copy_records(self, table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
+        """Bulk-insert ``records`` into ``table`` with one binary COPY; all rows or none.
+
+        ``table`` and ``columns`` must be constants of the calling code, never user data.
+
+        Returns:
+            The number of rows written.
+        """
+        return await self._pool_executor().copy_records(table, columns, records,
+                                                        constraints=constraints)
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _pool_executor(self) -> PoolExecutor:
@@ -231,15 +317,13 @@ class Database(GatewayAPI):
                                  "or use `async with Database(...) as db`")
         return self._executor
 
-    @property
-    def _ex(self) -> Executor:
-        return self._pool_executor()
+    async def expire_connections(self) -> None:
+        """Replace every pooled connection: idle ones now, busy ones when they come back.
 
-    async def _release(self, conn: PooledConnection, *, clean: bool) -> None:
-        if self._executor is not None:
-            await self._executor.release(conn, clean=clean)
-        else:  # disconnected meanwhile: the pool is gone
-            conn.terminate()
+        For after a failover or a migration that changed types, so that no connection keeps
+        a session or cached plans from before. Calls keep running meanwhile.
+        """
+        await self._pool_executor().expire_connections()
 
     # -- raw access, transactions --------------------------------------------------------
 
@@ -248,35 +332,38 @@ class Database(GatewayAPI):
         """A raw asyncpg connection for custom SQL (the seed's ``getClient()``).
 
         Its session is fully reset before it returns to the pool, so settings, listeners
-        or advisory locks taken through it never leak to other callers.
+        or advisory locks taken through it never leak to other callers; once the block
+        ends, the connection object refuses every call (asyncpg detaches it).
 
         Raises:
             PoolTimeoutError: no connection within ``pool_timeout``.
+            DatabaseUnavailableError: the server could not be reached within
+                ``pool_timeout``.
         """
-        conn = await self._pool_executor().acquire()
+        pool_ex = self._pool_executor()
+        lease = await pool_ex.acquire()
         clean = False
         try:
-            yield conn
+            yield lease.conn
         finally:
             try:
-                if not conn.is_closed():
-                    await full_reset(conn)
-                    clean = True
+                if not is_dead(lease.conn):
+                    clean = await full_reset(lease.conn)
             finally:
-                await self._release(conn, clean=clean)
+                await pool_ex.release(lease, clean=clean, detach=True)
 
     @overload
     def transaction(self, fn: None = None, *, isolation: Isolation | None = None,
-                    readonly: bool = False) -> TransactionBlock: ...
+                    readonly: bool = False) -> TransactionBlock[TxT]: ...
 
     @overload
-    def transaction(self, fn: Callable[[Transaction], Awaitable[T]], *,
+    def transaction(self, fn: Callable[[TxT], Awaitable[T]], *,
                     isolation: Isolation | None = None, readonly: bool = False,
                     retries: int = 0) -> Coroutine[Any, Any, T]: ...
 
-    def transaction(self, fn: Callable[[Transaction], Awaitable[T]] | None = None, *,
+    def transaction(self, fn: Callable[[TxT], Awaitable[T]] | None = None, *,
                     isolation: Isolation | None = None, readonly: bool = False,
-                    retries: int = 0) -> TransactionBlock | Coroutine[Any, Any, T]:
+                    retries: int = 0) -> TransactionBlock[TxT] | Coroutine[Any, Any, T]:
         """A transaction, as a block or around a callback.
 
         ``async with db.transaction() as tx:`` runs the block in one transaction: an
@@ -306,7 +393,7 @@ class Database(GatewayAPI):
             raise InterfaceError("transaction(fn): fn must be a callable taking the transaction")
         return self._run_transaction(fn, isolation, readonly, retries)
 
-    async def _run_transaction(self, fn: Callable[[Transaction], Awaitable[T]],
+    async def _run_transaction(self, fn: Callable[[TxT], Awaitable[T]],
                                isolation: Isolation | None, readonly: bool, retries: int) -> T:
         attempt = 0
         while True:
@@ -329,15 +416,15 @@ class Database(GatewayAPI):
             SchemaMismatchError: listing every statement that does not fit the schema, and
                 the pending migrations when there are any (``.pending_migrations``).
         """
-        registry, queries = _load_registry()
+        registry, queries = self._load()
         async with self.acquire() as conn:
-            await check_schema(conn, registry, queries)
+            await check_schema(conn, registry, queries, self._migrations)
 
     async def health_check(self) -> bool:
         """True when the server answers a trivial query within ``pool_timeout``. Never raises."""
         try:
             with anyio.fail_after(self.settings.pool_timeout):
-                return await self._pool_executor().fetchval(_PING) == 1
+                return await self._pool_executor().run(_PING) == 1
         except Exception:
             return False
 
@@ -350,7 +437,7 @@ class Database(GatewayAPI):
         server-side problem (see :func:`gatewaydb.core.health.probe`).
         """
         return await probe(self._executor, self._settings, self._pool_status,
-                           self.check if check_contract else None)
+                           self.check if check_contract else None, self._migrations)
 
     def _pool_status(self) -> PoolStatus | None:
         pool = self._pool

@@ -2,7 +2,7 @@
 
 :class:`Engine` is built once per connected :class:`~gatewaydb.Database` and holds what
 every call needs: each statement's SQL text by name, its row mapper, the stats recorder and
-the query logger. An :class:`Executor` runs a declared :class:`~gatewaydb.query.Query` on a
+the query logger. An :class:`Executor` runs a :class:`~gatewaydb.core.query.Call` on a
 connection — :class:`PoolExecutor` borrows one per call, :class:`ConnectionExecutor` runs
 inside one transaction — maps rows to models and turns every failure into a gatewaydb error.
 
@@ -17,30 +17,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeAlias, TypeVar, cast
 
 import asyncpg
 from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel, ValidationError
 
-from .errors import (
-    InterfaceError,
-    PoolTimeoutError,
-    SchemaMismatchError,
-    SchemaProblem,
-    translate_error,
-)
-from .query import Query, Returns
+from .errors import InterfaceError, SchemaMismatchError, SchemaProblem, translate_error
+from .query import Call, Query, Returns
 from .registry import Registry
 from .rows import RowMapper, mapper_for
 from .settings import Settings
 from .stats import StatsRecorder
 
-__all__ = ["ConnectionExecutor", "Engine", "Executor", "PoolExecutor", "PooledConnection"]
+__all__ = ["ConnectionExecutor", "Engine", "Executor", "PooledConnection", "is_dead"]
 
 #: A connection borrowed from the pool (asyncpg hands out proxies; generic only in stubs).
 if TYPE_CHECKING:
@@ -48,40 +42,62 @@ if TYPE_CHECKING:
 else:
     PooledConnection = PoolConnectionProxy
 
-T = TypeVar("T")
+R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
 
 query_log = logging.getLogger("gatewaydb.query")
 
 
+def is_dead(conn: PooledConnection) -> bool:
+    """Whether ``conn`` can no longer run anything (closed, or detached by asyncpg)."""
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:
+        return True  # detached: asyncpg took the connection back when it closed
+class _Observed(Protocol):
+    """What stats, logs and error translation need of an operation (a Query or a COPY)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def redact(self) -> bool: ...
+    @property
+    def constraints(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _CopyLabel:
+    """A COPY's name in stats and logs: COPY's SQL is asyncpg's, not a registry statement."""
+
+    name: str
+    constraints: Mapping[str, str]
+    redact: bool = False
+
+
 class Engine:
     """SQL text, mappers, stats and logging shared by one database's executors."""
 
-    __slots__ = ("_copy_labels", "mappers", "settings", "sql", "stats")
+    __slots__ = ("mappers", "queries", "settings", "sql", "stats")
 
-    def __init__(self, registry: Registry, queries: Mapping[str, Query[Any]],
+    def __init__(self, registry: Registry, queries: Mapping[str, Query[Any, Any]],
                  settings: Settings) -> None:
         self.settings = settings
         self.stats = StatsRecorder()
-        self._copy_labels: dict[str, Query[None]] = {}
+        self.queries: dict[str, Query[Any, Any]] = dict(queries)
         self.sql: dict[str, str] = {name: registry[name].sql for name in queries}
         self.mappers: dict[str, RowMapper[Any]] = {
             name: mapper_for(query.model) for name, query in queries.items()
             if query.model is not None}
 
-    def copy_label(self, table: str) -> Query[None]:
-        """The name a COPY into ``table`` gets in stats and logs.
+    def sql_of(self, query: Query[Any, Any]) -> str:
+        """``query``'s SQL, or InterfaceError if this database was not given ``query``."""
+        if self.queries.get(query.name) is not query:
+            raise InterfaceError(
+                f"{query.name!r} ({query.declared_at}) is not one of this Database's "
+                "statements: pass the module or class declaring it in Database(queries=[...])")
+        return self.sql[query.name]
 
-        COPY's SQL is asyncpg's, not a registry statement, so this is not declared (nothing
-        for the registry or the contract check to bind).
-        """
-        label = self._copy_labels.get(table)
-        if label is None:
-            label = self._copy_labels[table] = Query(
-                f"copy_{table}", Returns.STATUS, type(None), (), "gatewaydb.engine")
-        return label
-
-    def observe(self, query: Query[Any], started: float, args: Sequence[Any],
+    def observe(self, query: _Observed, started: float, args: Sequence[Any],
                 error: BaseException | None = None, *, streamed: bool = False) -> None:
         """Record one call's duration and log it (DEBUG; WARNING when slow)."""
         elapsed = perf_counter() - started
@@ -98,11 +114,20 @@ class Engine:
                       query.name, elapsed * 1e3, shown, outcome,
                       extra={"statement": query.name, "duration_ms": elapsed * 1e3})
 
-    def fail(self, query: Query[Any], started: float, args: Sequence[Any],
+    def fail(self, query: _Observed, started: float, args: Sequence[Any],
              exc: BaseException) -> NoReturn:
         """Record a failed call and raise its gatewaydb translation."""
         self.observe(query, started, args, exc)
-        raise translate_error(exc, query.name) from exc
+        error = translate_error(exc, query.name, query.constraints)
+        if error is exc:
+            raise error
+        raise error from exc
+
+    def cancelled(self, query: _Observed) -> None:
+        """Count a call whose task was cancelled before it finished."""
+        self.stats.record_cancelled(query.name)
+        if query_log.isEnabledFor(logging.DEBUG):
+            query_log.debug("%s cancelled", query.name, extra={"statement": query.name})
 
 
 class Executor:
@@ -118,57 +143,53 @@ class Executor:
         """The shared engine (stats, mappers, SQL text)."""
         return self._engine
 
-    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
+    async def _run(self, query: Query[Any, Any], sql: str, args: Sequence[Any]) -> Any:
         raise NotImplementedError
 
-    async def _call(self, query: Query[Any], args: Sequence[Any]) -> Any:
+    async def run(self, call: Call[R]) -> R:
+        """Run a declared statement: rows as models, one model or None, a value, or a tag."""
+        if type(call) is not Call:
+            _not_a_call(call)
+        query = call.query
+        args = call.args
+        sql = self._engine.sql_of(query)
         started = perf_counter()
         try:
-            result = await self._run(query, args)
+            result = await self._run(query, sql, args)
         except Exception as exc:
             self._engine.fail(query, started, args, exc)
+        except asyncio.CancelledError:
+            self._engine.cancelled(query)
+            raise
         self._engine.observe(query, started, args)
-        return result
-
-    async def fetch(self, query: Query[M], *args: Any) -> list[M]:
-        """All rows of ``query``, as models."""
-        records = await self._call(query, args)
-        try:
-            return cast(list[M], self._engine.mappers[query.name].many(records))
-        except ValidationError as exc:
-            raise row_mismatch(query, exc) from exc
-
-    async def fetchrow(self, query: Query[M], *args: Any) -> M | None:
-        """The first row of ``query`` as a model, or None."""
-        record = await self._call(query, args)
-        if record is None:
-            return None
-        try:
-            return cast(M, self._engine.mappers[query.name].one(record))
-        except ValidationError as exc:
-            raise row_mismatch(query, exc) from exc
-
-    async def fetchval(self, query: Query[T], *args: Any) -> T | None:
-        """The first column of the first row, or None."""
-        return cast(T | None, await self._call(query, args))
-
-    async def execute(self, query: Query[None], *args: Any) -> str:
-        """Run ``query`` for its effect; returns the command tag (``UPDATE 1``)."""
-        return cast(str, await self._call(query, args))
+        returns = query.returns
+        if returns is Returns.ROWS or (returns is Returns.ROW and result is not None):
+            mapper = self._engine.mappers[query.name]
+            try:
+                return cast(R, mapper.many(result) if returns is Returns.ROWS
+                            else mapper.one(result))
+            except ValidationError as exc:
+                raise row_mismatch(query, exc) from exc
+        return cast(R, result)
 
     async def copy_records(self, table: str, columns: Sequence[str],
-                           records: Iterable[Sequence[Any]]) -> int:
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
         """Bulk-insert ``records`` with one binary COPY; all rows or none.
 
-        ``table`` and ``columns`` are constants of the calling domain module, never caller
-        data. Stats and logs name the operation ``copy_<table>``.
+        ``table`` and ``columns`` are constants of the calling module, never caller data;
+        ``constraints`` maps constraint names to fields, as a declaration's do. Stats and
+        logs name the operation ``copy_<table>``.
         """
-        label = self._engine.copy_label(table)
+        label = _CopyLabel(f"copy_{table}", constraints or {})
         started = perf_counter()
         try:
             status = await self._copy(table, columns, records)
         except Exception as exc:
             self._engine.fail(label, started, (), exc)
+        except asyncio.CancelledError:
+            self._engine.cancelled(label)
+            raise
         self._engine.observe(label, started, ())
         return int(status.rsplit(" ", 1)[-1])
 
@@ -176,21 +197,34 @@ class Executor:
                     records: Iterable[Sequence[Any]]) -> str:
         raise NotImplementedError
 
-    def iterate(self, query: Query[M], *args: Any,
-                chunk_size: int) -> AsyncIterator[list[M]]:
-        """Stream ``query``'s rows through a server-side cursor, as lists of ``chunk_size``.
+    def iterate(self, call: Call[list[M]], *, chunk_size: int) -> AsyncIterator[list[M]]:
+        """Stream a rows statement through a server-side cursor, as lists of ``chunk_size``.
 
         Chunks, not single models: every layer of async generators costs each item a
         resumption, so only the caller's outermost loop yields model by model.
+
+        Raises:
+            InterfaceError: at once, for a statement not declared with ``rows`` or not
+                given to this database.
         """
+        if type(call) is not Call:
+            _not_a_call(call)
+        if call.query.returns is not Returns.ROWS:
+            raise InterfaceError(f"{call.query.name!r} is not declared with rows(): "
+                                 "only a rows statement can be streamed")
+        return self._iterate(call, self._engine.sql_of(call.query), chunk_size)
+
+    def _iterate(self, call: Call[list[M]], sql: str,
+                 chunk_size: int) -> AsyncIterator[list[M]]:
         raise NotImplementedError
 
-    async def _stream(self, conn: PooledConnection, query: Query[M], args: Sequence[Any],
+    async def _stream(self, conn: PooledConnection, call: Call[list[M]], sql: str,
                       chunk_size: int) -> AsyncIterator[list[M]]:
+        query, args = call.query, call.args
         mapper = self._engine.mappers[query.name]
         started = perf_counter()
         try:
-            cursor = await conn.cursor(self._engine.sql[query.name], *args)
+            cursor = await conn.cursor(sql, *args)
             while True:
                 records = await cursor.fetch(chunk_size)
                 try:
@@ -203,10 +237,23 @@ class Executor:
                     break
         except Exception as exc:
             self._engine.fail(query, started, args, exc)
+        except asyncio.CancelledError:
+            self._engine.cancelled(query)
+            raise
+        except GeneratorExit:
+            # The consumer stopped early (break, aclose): a finished call, not a failure.
+            self._engine.observe(query, started, args, streamed=True)
+            raise
         self._engine.observe(query, started, args, streamed=True)
 
 
-def row_mismatch(query: Query[Any], exc: ValidationError) -> SchemaMismatchError:
+def _not_a_call(value: object) -> NoReturn:
+    raise InterfaceError(
+        f"expected a call of a declared statement, e.g. db.run(list_notes(owner_id)), got "
+        f"{type(value).__name__}")
+
+
+def row_mismatch(query: Query[Any, Any], exc: ValidationError) -> SchemaMismatchError:
     """A row the model refused: the schema changed since the contract check (or it was off)."""
     first = exc.errors(include_url=False, include_input=False)[0]
     field = ".".join(str(p) for p in first["loc"][1:] or first["loc"])
@@ -215,163 +262,19 @@ def row_mismatch(query: Query[Any], exc: ValidationError) -> SchemaMismatchError
                                               f"a valid {model}", first["msg"])])
 
 
-class PoolExecutor(Executor):
-    """Borrows a pooled connection for each call.
+class ConnectionExecutor(Executor):
+    """Runs every call on one connection inside a transaction; unusable once it ends.
 
-    asyncpg's pool stays in charge of connections: opening them, replacing broken ones,
-    closing them. gatewaydb keeps the ones it has taken in a free list and hands them from
-    caller to caller itself: a connection whose last operation completed normally, outside a
-    transaction, goes to the next waiting caller (or the free list) with no await, where
-    asyncpg's release would cost a task and a loop iteration per call (``asyncio.shield``),
-    about a tenth of a point lookup and more under contention. Everything else — a failure, a
-    cancellation, an open transaction, a closed connection — goes back through asyncpg's
-    release, which waits out cancellations, rolls back and replaces broken connections.
-
-    ``_taken`` counts connections taken from asyncpg and not given back; it never exceeds
-    the pool's size, so asyncpg never makes a caller wait: callers wait here, first come
-    first served, for a connection or for room to take a new one.
+    One statement at a time: a second call while one is running (``asyncio.gather`` on a
+    transaction) is refused with InterfaceError before anything reaches the connection.
     """
 
-    __slots__ = ("_idle", "_max", "_pool", "_taken", "_timeout", "_waiters")
-
-    def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
-        super().__init__(engine)
-        self._pool = pool
-        self._timeout = engine.settings.pool_timeout
-        self._max = pool.get_max_size()
-        self._idle: list[PooledConnection] = []
-        # Each waiter's future gets a connection, or None: "room to take one from asyncpg",
-        # already counted in _taken on the waiter's behalf.
-        self._waiters: deque[asyncio.Future[PooledConnection | None]] = deque()
-        self._taken = 0
-
-    @property
-    def idle_count(self) -> int:
-        """Idle connections: the free list's and asyncpg's."""
-        return len(self._idle) + self._pool.get_idle_size()
-
-    async def acquire(self) -> PooledConnection:
-        """A pooled connection, or PoolTimeoutError after ``pool_timeout`` seconds."""
-        if self._idle:
-            return self._idle.pop()
-        try:
-            # asyncio.timeout, not asyncpg's acquire(timeout=): that is wait_for, a task.
-            async with asyncio.timeout(self._timeout):
-                if self._taken < self._max and not self._waiters:
-                    self._taken += 1
-                    return await self._take()
-                handed = await self._wait()
-                return handed if handed is not None else await self._take()
-        except TimeoutError:
-            raise PoolTimeoutError(
-                f"no free connection within pool_timeout={self._timeout:g}s "
-                f"(connection_limit={self._max})") from None
-
-    async def _take(self) -> PooledConnection:
-        """A connection from asyncpg, the room for it already counted in ``_taken``."""
-        try:
-            return await self._pool.acquire()
-        except BaseException:
-            self._taken -= 1
-            self._make_room()
-            raise
-
-    async def _wait(self) -> PooledConnection | None:
-        waiter: asyncio.Future[PooledConnection | None] = (
-            asyncio.get_running_loop().create_future())
-        self._waiters.append(waiter)
-        try:
-            return await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                # Handed a connection (or room) just as we gave up: pass it on.
-                handed = waiter.result()
-                if handed is None:
-                    self._taken -= 1
-                    self._make_room()
-                else:
-                    self._put(handed)
-            else:
-                waiter.cancel()
-            raise
-
-    def _put(self, conn: PooledConnection) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        self._idle.append(conn)
-
-    def _make_room(self) -> None:
-        while self._waiters and self._taken < self._max:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self._taken += 1
-                waiter.set_result(None)
-                return
-
-    async def release(self, conn: PooledConnection, *, clean: bool) -> None:
-        """Give ``conn`` back; ``clean`` when its last operation completed normally."""
-        if clean and not conn.is_closed() and not conn.is_in_transaction():
-            self._put(conn)
-            return
-        try:
-            await self._pool.release(conn)
-        finally:
-            self._taken -= 1
-            self._make_room()
-
-    async def drain(self) -> None:
-        """Hand every free-listed connection back to asyncpg's pool (before closing it)."""
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            self._taken -= 1
-            await self._pool.release(conn)
-
-    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
-        conn = await self.acquire()
-        try:
-            result = await getattr(conn, query.returns.value)(self._engine.sql[query.name],
-                                                               *args)
-        except BaseException:
-            await self.release(conn, clean=False)
-            raise
-        await self.release(conn, clean=True)
-        return result
-
-    async def _copy(self, table: str, columns: Sequence[str],
-                    records: Iterable[Sequence[Any]]) -> str:
-        conn = await self.acquire()
-        try:
-            status = await conn.copy_records_to_table(table, records=records, columns=columns)
-        except BaseException:
-            await self.release(conn, clean=False)
-            raise
-        await self.release(conn, clean=True)
-        return status
-
-    async def iterate(self, query: Query[M], *args: Any,
-                      chunk_size: int) -> AsyncIterator[list[M]]:
-        conn = await self.acquire()
-        clean = False
-        try:
-            async with conn.transaction(readonly=True):
-                async for chunk in self._stream(conn, query, args, chunk_size):
-                    yield chunk
-            clean = True
-        finally:
-            await self.release(conn, clean=clean)
-
-
-class ConnectionExecutor(Executor):
-    """Runs every call on one connection inside a transaction; unusable once it ends."""
-
-    __slots__ = ("_conn",)
+    __slots__ = ("_busy", "_conn")
 
     def __init__(self, engine: Engine, conn: PooledConnection) -> None:
         super().__init__(engine)
         self._conn: PooledConnection | None = conn
+        self._busy = False
 
     def close(self) -> None:
         self._conn = None
@@ -382,18 +285,36 @@ class ConnectionExecutor(Executor):
             raise InterfaceError("the transaction has ended; its connection is back in the pool")
         return self._conn
 
-    async def _run(self, query: Query[Any], args: Sequence[Any]) -> Any:
-        return await getattr(self.connection, query.returns.value)(
-            self._engine.sql[query.name], *args)
+    async def _one_at_a_time(self, what: str, operation: Any) -> Any:
+        conn = self.connection
+        if self._busy:
+            operation.close()
+            raise InterfaceError(
+                f"{what}: another statement is still running on this transaction; a "
+                "transaction runs one statement at a time (await each call in turn)")
+        self._busy = True
+        try:
+            return await operation
+        except asyncpg.PostgresError:
+            raise  # the server's error: the caller translates it with its statement's fields
+        except Exception as exc:
+            raise translate_error(exc, what, connection_alive=not is_dead(conn)) from exc
+        finally:
+            self._busy = False
+
+    async def _run(self, query: Query[Any, Any], sql: str, args: Sequence[Any]) -> Any:
+        conn = self.connection
+        return await self._one_at_a_time(query.name, getattr(conn, query.returns.value)(
+            sql, *args))
 
     async def _copy(self, table: str, columns: Sequence[str],
                     records: Iterable[Sequence[Any]]) -> str:
-        return await self.connection.copy_records_to_table(table, records=records,
-                                                           columns=columns)
+        conn = self.connection
+        return cast(str, await self._one_at_a_time(
+            f"copy_{table}", conn.copy_records_to_table(table, records=records,
+                                                         columns=columns)))
 
-    async def iterate(self, query: Query[M], *args: Any,
-                      chunk_size: int) -> AsyncIterator[list[M]]:
-        async for chunk in self._stream(self.connection, query, args, chunk_size):
+    async def _iterate(self, call: Call[list[M]], sql: str,
+                       chunk_size: int) -> AsyncIterator[list[M]]:
+        async for chunk in self._stream(self.connection, call, sql, chunk_size):
             yield chunk
-
-

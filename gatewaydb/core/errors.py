@@ -4,7 +4,7 @@
 
     GatewayDBError
      ├── ConfigurationError          bad settings or URL (also a ValueError)
-     ├── SQLRegistryError            a bad sql/*.sql file, named by file and line
+     ├── SQLRegistryError            a bad .sql file or declaration, named by file and line
      ├── SchemaMismatchError         statements that do not fit the live schema
      ├── InterfaceError              misuse: closed database, finished transaction, ...
      ├── InvalidInputError           bad arguments (before any SQL runs) or a CHECK / data
@@ -19,12 +19,14 @@
           └── TransactionConflictError   serialization failure or deadlock (40001, 40P01)
 
 Server errors are classified by SQLSTATE (exact code first, then its two-character class),
-never by message text. The original exception is chained as ``__cause__``.
+never by message text, and carry what the server told: ``sqlstate``, ``constraint``, ``table``
+and ``column`` (never row values). The original exception is chained as ``__cause__``. Every
+error survives a pickle round trip (errors cross process pools and task queues).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +49,26 @@ __all__ = [
     "SchemaMismatchError",
     "SchemaProblem",
     "TransactionConflictError",
+    "is_connection_loss",
     "translate_error",
 ]
 
 
+def _restore(cls: type[GatewayDBError], args: tuple[Any, ...],
+             state: dict[str, Any]) -> GatewayDBError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class GatewayDBError(Exception):
     """Root of every gatewaydb error."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls cls(*args), which the subclasses' keyword-rich
+        # constructors do not accept; rebuild from the message and the attributes instead.
+        return _restore, (type(self), self.args, dict(self.__dict__))
 
 
 class ConfigurationError(GatewayDBError, ValueError):
@@ -60,7 +76,7 @@ class ConfigurationError(GatewayDBError, ValueError):
 
 
 class SQLRegistryError(GatewayDBError):
-    """A ``sql/*.sql`` file is malformed, or statements and code do not match by name."""
+    """A ``.sql`` file is malformed, or statements and declarations do not match by name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +87,8 @@ class SchemaProblem:
     item: str
     expected: str
     actual: str
+    #: ``file:line`` of the statement's ``-- name:`` line ("" when unknown).
+    origin: str = ""
 
     def __str__(self) -> str:
         return f"{self.statement}: {self.item}: expected {self.expected}, got {self.actual}"
@@ -87,7 +105,8 @@ class SchemaMismatchError(GatewayDBError):
                  pending_migrations: Sequence[str] = ()) -> None:
         self.problems = tuple(problems)
         self.pending_migrations = tuple(pending_migrations)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
+        lines = "\n".join(f"  - {p.origin + ': ' if p.origin else ''}{p}"
+                          for p in self.problems)
         summary = f"{len(self.problems)} schema mismatch(es)"
         if self.pending_migrations:
             count = len(self.pending_migrations)
@@ -117,9 +136,14 @@ class InvalidInputError(GatewayDBError, ValueError):
     server can see.
     """
 
-    def __init__(self, errors: Iterable[FieldError], *, sqlstate: str | None = None) -> None:
+    def __init__(self, errors: Iterable[FieldError], *, sqlstate: str | None = None,
+                 constraint: str | None = None, table: str | None = None,
+                 column: str | None = None) -> None:
         self.errors = tuple(errors)
         self.sqlstate = sqlstate
+        self.constraint = constraint
+        self.table = table
+        self.column = column
         self.fields = tuple(e.field for e in self.errors)
         text = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
         super().__init__(f"invalid input: {text}")
@@ -136,9 +160,10 @@ class NotFoundError(GatewayDBError, LookupError):
 
 class _ConstraintError(GatewayDBError):
     def __init__(self, message: str, *, constraint: str | None, table: str | None,
-                 sqlstate: str | None) -> None:
+                 sqlstate: str | None, column: str | None = None) -> None:
         self.constraint = constraint
         self.table = table
+        self.column = column
         self.sqlstate = sqlstate
         super().__init__(message)
 
@@ -148,28 +173,39 @@ class ConflictError(_ConstraintError):
 
     def __init__(self, message: str, *, constraint: str | None = None,
                  table: str | None = None, field: str | None = None,
-                 sqlstate: str | None = "23505") -> None:
+                 sqlstate: str | None = "23505", column: str | None = None) -> None:
         self.field = field
-        super().__init__(message, constraint=constraint, table=table, sqlstate=sqlstate)
+        super().__init__(message, constraint=constraint, table=table, sqlstate=sqlstate,
+                         column=column)
 
 
 class ForeignKeyError(_ConstraintError):
     """A referenced row does not exist, or rows still refer to the one being deleted."""
 
     def __init__(self, message: str, *, constraint: str | None = None,
-                 table: str | None = None, sqlstate: str | None = "23503") -> None:
-        super().__init__(message, constraint=constraint, table=table, sqlstate=sqlstate)
+                 table: str | None = None, sqlstate: str | None = "23503",
+                 column: str | None = None) -> None:
+        super().__init__(message, constraint=constraint, table=table, sqlstate=sqlstate,
+                         column=column)
 
 
 class DatabaseError(GatewayDBError):
-    """The server reported an error; its diagnostics are kept on the instance."""
+    """The server reported an error; its diagnostics are kept on the instance.
+
+    ``statement`` names the gatewaydb statement that failed (its registry name).
+    """
 
     def __init__(self, message: str, *, sqlstate: str | None = None, detail: str | None = None,
-                 hint: str | None = None, statement: str | None = None) -> None:
+                 hint: str | None = None, statement: str | None = None,
+                 constraint: str | None = None, table: str | None = None,
+                 column: str | None = None) -> None:
         self.sqlstate = sqlstate
         self.detail = detail
         self.hint = hint
         self.statement = statement
+        self.constraint = constraint
+        self.table = table
+        self.column = column
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -201,17 +237,6 @@ class TransactionConflictError(DatabaseError):
     """
 
 
-# Constraint name -> the field it guards, where the name alone does not say it.
-_CONSTRAINT_FIELDS: dict[str, str] = {
-    "users_email_key": "email",
-    "users_api_key_digest_key": "api_key",
-    "conversions_source_external_id_key": "external_id",
-    "campaigns_meta_campaign_id_key": "meta_campaign_id",
-    "campaigns_google_campaign_id_key": "google_campaign_id",
-    "campaigns_date_order": "end_date",
-    "clips_time_order": "end_time",
-}
-
 _EXACT: dict[str, type[GatewayDBError]] = {
     "23505": ConflictError,
     "23503": ForeignKeyError,
@@ -219,6 +244,8 @@ _EXACT: dict[str, type[GatewayDBError]] = {
     "23001": ForeignKeyError,
     "23514": InvalidInputError,
     "23502": InvalidInputError,
+    # Only these two are safe to retry: 40003 (statement_completion_unknown) means a commit
+    # may or may not have happened, so class 40 has no catch-all entry.
     "40001": TransactionConflictError,
     "40P01": TransactionConflictError,
     "57014": QueryCanceledError,
@@ -231,22 +258,30 @@ _BY_CLASS: dict[str, type[GatewayDBError]] = {
     "08": DatabaseUnavailableError,
     "22": InvalidInputError,
     "23": ConflictError,
-    "40": TransactionConflictError,
     "53": DatabaseUnavailableError,
     "57": DatabaseUnavailableError,
 }
 
 
-def _field_of(constraint: str | None, column: str | None) -> str:
+def _field_of(constraint: str | None, column: str | None,
+              fields: Mapping[str, str]) -> str:
     if column:
         return column
     if constraint is None:
         return "?"
-    return _CONSTRAINT_FIELDS.get(constraint, constraint)
+    return fields.get(constraint, constraint)
 
 
-def translate_error(exc: BaseException, statement: str | None = None) -> GatewayDBError:
+def translate_error(exc: BaseException, statement: str | None = None,
+                    fields: Mapping[str, str] | None = None, *,
+                    connection_alive: bool = False) -> GatewayDBError:
     """Map an asyncpg / OS exception to the gatewaydb error a caller should see.
+
+    ``fields`` maps constraint names to the field each guards (from the statement's
+    declaration); a constraint not in it is its own field name. ``connection_alive`` tells
+    a misuse apart from a loss: asyncpg reports both as its ``InterfaceError`` (``another
+    operation is in progress`` on a live connection, ``connection is closed`` on a dead one),
+    and the caller knows which connection it was.
 
     Integrity errors lose their DETAIL line on the original exception too: PostgreSQL echoes
     the offending row's values there (an API key digest, say), and tracebacks print it.
@@ -258,13 +293,43 @@ def translate_error(exc: BaseException, statement: str | None = None) -> Gateway
             "a schema change invalidated a prepared statement inside a transaction; "
             "run the transaction again", sqlstate=exc.sqlstate, statement=statement)
     if isinstance(exc, asyncpg.PostgresError):
-        return _translate_postgres(exc, statement)
-    if isinstance(exc, asyncpg.InterfaceError | OSError | ConnectionError):
-        return DatabaseUnavailableError(f"database connection failed: {exc}", statement=statement)
+        return _translate_postgres(exc, statement, fields or {})
+    if isinstance(exc, asyncpg.DataError):
+        # asyncpg could not encode an argument; its message quotes the value, so not shown.
+        return InvalidInputError([FieldError("?", "a value the database cannot store "
+                                              f"({type(exc).__name__})")])
+    if is_connection_loss(exc) or (isinstance(exc, asyncpg.InterfaceError)
+                                   and not connection_alive):
+        return DatabaseUnavailableError(f"database connection lost: {_describe(exc)}",
+                                        statement=statement)
+    if isinstance(exc, asyncpg.InterfaceError):
+        return InterfaceError(f"{statement or 'operation'}: {exc}")
     return DatabaseError(f"{type(exc).__name__}: {exc}", statement=statement)
 
 
-def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None) -> GatewayDBError:
+def is_connection_loss(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection (or the attempt to open one) is gone.
+
+    The OSError family (refused, reset, broken pipe, timeouts), asyncpg's
+    ``ConnectionDoesNotExistError`` and ``CannotConnectNowError``, a server shutting down or
+    out of connection slots, and asyncpg's ``InternalClientError``, which a backend killed
+    mid-protocol leaves behind (the connection is unusable afterwards).
+    """
+    if isinstance(exc, OSError | asyncpg.ConnectionDoesNotExistError
+                  | asyncpg.exceptions.InternalClientError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        sqlstate = exc.sqlstate or ""
+        return sqlstate[:2] == "08" or _EXACT.get(sqlstate) is DatabaseUnavailableError
+    return isinstance(exc, DatabaseUnavailableError)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None,
+                        fields_of: Mapping[str, str]) -> GatewayDBError:
     fields: dict[str, Any] = exc.as_dict()
     sqlstate: str = fields.get("sqlstate") or ""
     constraint: str | None = fields.get("constraint_name")
@@ -275,13 +340,22 @@ def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None) -> Ga
     if sqlstate.startswith("23"):
         exc.detail = None  # row values; see the docstring above
     if cls is InvalidInputError:
-        return InvalidInputError([FieldError(_field_of(constraint, column), message)],
-                                 sqlstate=sqlstate)
+        if sqlstate.startswith("22"):
+            # Data exceptions quote the refused value ("invalid input syntax for type uuid:
+            # ..."), and so does asyncpg's own for an argument it cannot encode: say which
+            # kind of value was refused, never the value.
+            message = f"a value PostgreSQL cannot accept here (SQLSTATE {sqlstate})"
+        return InvalidInputError([FieldError(_field_of(constraint, column, fields_of), message)],
+                                 sqlstate=sqlstate, constraint=constraint, table=table,
+                                 column=column)
     if cls is ConflictError:
         return ConflictError(message, constraint=constraint, table=table,
-                             field=_field_of(constraint, column), sqlstate=sqlstate)
+                             field=_field_of(constraint, column, fields_of), sqlstate=sqlstate,
+                             column=column)
     if cls is ForeignKeyError:
-        return ForeignKeyError(message, constraint=constraint, table=table, sqlstate=sqlstate)
+        return ForeignKeyError(message, constraint=constraint, table=table, sqlstate=sqlstate,
+                               column=column)
     assert issubclass(cls, DatabaseError)
     return cls(message, sqlstate=sqlstate or None, detail=fields.get("detail"),
-               hint=fields.get("hint"), statement=statement)
+               hint=fields.get("hint"), statement=statement, constraint=constraint,
+               table=table, column=column)

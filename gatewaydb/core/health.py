@@ -1,6 +1,6 @@
 """Health reports and the migration state, read through the application's own pool.
 
-:func:`probe` is what ``Database.health()`` runs: one statement (``meta_health``) on a pooled
+:func:`probe` is what ``Database.health()`` runs: one statement (``migration_state``) on a pooled
 connection gives the server's version, the round-trip latency and the migrations yoyo has
 recorded in ``_yoyo_migration``; comparing those with the files in the migrations directory
 gives the pending ones. No second connection, no yoyo import, no file parsing beyond a
@@ -19,20 +19,13 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from pydantic import BaseModel
 
-from ..gateway._paths import migrations_dir
-from ..gateway.models import (
-    ContractState,
-    HealthReport,
-    HealthStatus,
-    PoolStatus,
-    ServerHealth,
-)
+from . import meta, migration_state
 from .contract import check_contract
 from .errors import DatabaseError, GatewayDBError, SchemaMismatchError
-from .query import Query, row, value
+from .query import Query
 from .registry import Registry
+from .reports import ContractState, HealthReport, HealthStatus, PoolStatus, ServerHealth
 
 if TYPE_CHECKING:
     from .contract import Connection
@@ -42,31 +35,26 @@ if TYPE_CHECKING:
 __all__ = ["check_schema", "migration_ids", "pending", "probe", "unhealthy"]
 
 
-class _HealthRow(BaseModel):
-    server_version: str
-    applied_migrations: list[str]
-
-
-_HEALTH = row("meta_health", _HealthRow)
-_SERVER_VERSION = value("meta_server_version", str)
-# SQLSTATEs of meta_health that say something about the migrations, not about the server.
+# SQLSTATEs of migration_state that say something about the migrations, not about the server.
 _NO_TABLE, _NO_PRIVILEGE = "42P01", "42501"
 
 
-def migration_ids(directory: Path | None = None) -> list[str]:
-    """The ids of the migrations in ``directory`` (default: gatewaydb's), in file order.
+def migration_ids(directory: Path) -> list[str]:
+    """The ids of the yoyo migrations in ``directory``, in file order.
 
     A yoyo migration is ``<id>.sql`` beside its ``<id>.rollback.sql``; the numeric prefixes
     put the ids in the order they apply.
     """
-    folder = directory if directory is not None else migrations_dir()
-    return sorted(path.name.removesuffix(".sql") for path in folder.glob("*.sql")
+    return sorted(path.name.removesuffix(".sql") for path in directory.glob("*.sql")
                   if not path.name.endswith(".rollback.sql"))
 
 
-def pending(applied: list[str] | None, directory: Path | None = None) -> list[str] | None:
-    """The migrations on disk that ``applied`` lacks, in the order they apply."""
-    if applied is None:
+def pending(applied: list[str] | None, directory: Path | None) -> list[str] | None:
+    """The migrations in ``directory`` that ``applied`` lacks, in the order they apply.
+
+    None when either is unknown (no migrations directory, or yoyo's table unreadable).
+    """
+    if applied is None or directory is None:
         return None
     done = set(applied)
     return [m for m in migration_ids(directory) if m not in done]
@@ -77,8 +65,10 @@ def _plural(count: int, noun: str) -> str:
 
 
 async def check_schema(conn: Connection, registry: Registry,
-                       queries: Mapping[str, Query[Any]]) -> None:
-    """The contract check on ``conn``; a failure also names the pending migrations.
+                       queries: Mapping[str, Query[Any, Any]],
+                       migrations: Path | None = None) -> None:
+    """The contract check on ``conn``; a failure also names the pending migrations
+    (when the database knows its ``migrations`` directory).
 
     Raises:
         SchemaMismatchError: every problem, with ``pending_migrations`` filled in when the
@@ -87,27 +77,32 @@ async def check_schema(conn: Connection, registry: Registry,
     try:
         await check_contract(conn, registry, queries)
     except SchemaMismatchError as exc:
+        if migrations is None:
+            raise
         try:
-            record = await conn.fetchrow(registry[_HEALTH.name].sql)
+            record = await conn.fetchrow(registry[migration_state.migration_state.name].sql)
             applied = [] if record is None else list(record["applied_migrations"])
         except asyncpg.PostgresError as failure:
             if failure.sqlstate != _NO_TABLE:
                 raise exc from None
             applied = []  # yoyo never ran here: every migration is pending
-        waiting = pending(applied)
+        waiting = pending(applied, migrations)
         if not waiting:
             raise
         raise SchemaMismatchError(exc.problems, pending_migrations=waiting) from None
 
 
-async def _version_and_applied(executor: Executor) -> tuple[str | None, list[str] | None]:
-    """The server's version and yoyo's applied ids (None: this role may not read them)."""
+async def _version_and_applied(executor: Executor, migrations: Path | None,
+                               ) -> tuple[str | None, list[str] | None]:
+    """The server's version and yoyo's applied ids (None: unknown, or not asked for)."""
+    if migrations is None:
+        return await executor.run(meta.meta_server_version()), None
     try:
-        found = await executor.fetchrow(_HEALTH)
+        found = await executor.run(migration_state.migration_state())
     except DatabaseError as exc:
         if exc.sqlstate not in (_NO_TABLE, _NO_PRIVILEGE):
             raise
-        version = await executor.fetchval(_SERVER_VERSION)
+        version = await executor.run(meta.meta_server_version())
         return version, [] if exc.sqlstate == _NO_TABLE else None
     assert found is not None  # the statement always returns one row
     return found.server_version, found.applied_migrations
@@ -141,7 +136,7 @@ async def probe(executor: Executor | None, settings: Settings | None,
         check: Runs the contract check now (many round trips); None reports what
             ``connect()`` found: ``ok`` when it ran the check (it would have failed
             otherwise), ``not checked`` with ``check_schema=False``.
-        migrations: The migrations directory (default: gatewaydb's).
+        migrations: The database's migrations directory; None reports no migration state.
 
     Never raises for a server-side problem: that is the report's ``unhealthy`` status.
     """
@@ -152,13 +147,13 @@ async def probe(executor: Executor | None, settings: Settings | None,
                           pool_status(), contract)
     try:
         started = perf_counter()
-        version, applied = await _version_and_applied(executor)
+        version, applied = await _version_and_applied(executor, migrations)
         latency = round((perf_counter() - started) * 1e3, 3)
     except (GatewayDBError, OSError) as exc:
         return unhealthy(str(exc).splitlines()[0], settings, pool_status(), contract)
     reasons: list[str] = []
     waiting = pending(applied, migrations)
-    if waiting is None:
+    if waiting is None and migrations is not None:
         reasons.append("cannot read _yoyo_migration (this role lacks SELECT on it): "
                        "pending migrations unknown")
     elif waiting:

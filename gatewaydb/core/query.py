@@ -1,28 +1,46 @@
 """Typed declarations that bind Python code to named SQL statements.
 
-Each domain module declares, next to the functions that use them, the statements it runs::
+A declaration is a stub function, named like its ``-- name:`` statement, whose parameters are
+the statement's ``$1..$n`` and whose decorator says, once, what the statement returns::
 
-    _TOP_CLIPS = rows("get_top_clips", Clip, UUID, float, int)
+    @rows(Note)
+    def list_notes(owner_id: UUID, skip: int = 0, take: int = 100) -> None:
+        "A page of an owner's notes."
 
-A declaration carries the statement's name, what it returns (a model, a scalar type or
-nothing) and the Python types of ``$1..$n``. The contract check proves these against the
-live database; :func:`declared` lets the registry refuse statements no code uses.
+    notes = await db.run(list_notes(owner.id, take=10))     # list[Note], on db or tx alike
+
+Calling a declaration does no I/O: it binds keywords and defaults as a call of the stub would
+(a TypeError for a missing or unknown argument) and returns a :class:`Call` (the statement and
+its arguments) that :meth:`Database.run` or :meth:`Transaction.run` executes. Its static type
+follows the decorator — ``rows`` gives ``list[Model]``, ``row`` ``Model | None``, ``value``
+the value type or None, ``command`` the status string — and mypy checks the arguments against
+the stub's signature. The contract check proves the declared types against the live database
+at connect.
+
+Declarations live where their service puts them (a module, a class): nothing registers them
+globally. A :class:`~gatewaydb.core.Database` runs exactly those passed as ``queries=``.
 """
 
 from __future__ import annotations
 
 import enum
-import sys
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+import inspect
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, ParamSpec, TypeVar, get_type_hints
 
 from pydantic import BaseModel
 
 from .errors import SQLRegistryError
 
-__all__ = ["Query", "Returns", "command", "declared", "row", "rows", "value"]
+__all__ = ["Call", "Query", "Returns", "collect", "command", "row", "rows", "value"]
 
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
+M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+
+_EMPTY = inspect.Parameter.empty
 
 
 class Returns(enum.Enum):
@@ -34,16 +52,45 @@ class Returns(enum.Enum):
     STATUS = "execute"  # the command tag
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Query(Generic[T]):
-    """A named statement as Python code uses it."""
+class Query(Generic[R, P]):
+    """A declared statement: its name, result kind and type, and its parameters.
 
-    name: str
-    returns: Returns
-    result: type[T]
-    params: tuple[Any, ...]
-    declared_at: str
-    redact: bool = False
+    ``R`` is what running it gives; ``P`` the stub's parameters, so ``query(...)`` is
+    type-checked like a call of the stub.
+    """
+
+    __slots__ = ("_arity", "_defaults", "_index", "_params", "_stub", "constraints",
+                 "declared_at", "name", "redact", "result", "returns")
+
+    def __init__(self, stub: Callable[..., object], returns: Returns, result: Any, *,
+                 redact: bool = False, constraints: Mapping[str, str] | None = None) -> None:
+        code = stub.__code__
+        self.name: str = stub.__name__
+        self.returns = returns
+        self.result = result
+        self.redact = redact
+        #: Constraint name -> the field it guards, for errors this statement raises.
+        self.constraints: Mapping[str, str] = dict(constraints or {})
+        self.declared_at = f"{code.co_filename}:{code.co_firstlineno}"
+        self._stub = stub
+        parameters = inspect.signature(stub).parameters.values()
+        odd = [p.name for p in parameters if p.kind is not p.POSITIONAL_OR_KEYWORD]
+        if odd:
+            raise SQLRegistryError(f"{self.declared_at}: {self.name}() declares {odd[0]!r} as "
+                                   "*args, **kwargs, keyword- or positional-only: each "
+                                   "parameter of a declaration is one $n, by position or name")
+        self._index = {p.name: i for i, p in enumerate(parameters)}
+        self._defaults = tuple(p.default for p in parameters)
+        self._arity = len(self._defaults)
+        self._params: tuple[Any, ...] | None = None
+
+    @property
+    def params(self) -> tuple[Any, ...]:
+        """The Python types of ``$1..$n``, from the stub's annotations (resolved once)."""
+        if self._params is None:
+            hints = get_type_hints(self._stub)
+            self._params = tuple(hints.get(name, Any) for name in self._index)
+        return self._params
 
     @property
     def model(self) -> type[BaseModel] | None:
@@ -53,46 +100,106 @@ class Query(Generic[T]):
             return result
         return None
 
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Call[R]:
+        """The statement with these arguments, ready for ``db.run``/``tx.run`` (no I/O)."""
+        if kwargs or len(args) != self._arity:
+            return Call(self, self._bind(args, kwargs))
+        return Call(self, args)
 
-_DECLARED: dict[str, Query[Any]] = {}
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """Keywords and defaults into ``$1..$n`` order, refused as a call of the stub would be.
+
+        A few dict lookups: ``inspect.Signature.bind`` costs several microseconds a call.
+        """
+        if len(args) > self._arity:
+            raise TypeError(f"{self.name}() takes {self._arity} arguments, got {len(args)}")
+        values = [*args, *self._defaults[len(args):]]
+        for key, given in kwargs.items():
+            index = self._index.get(key)
+            if index is None:
+                raise TypeError(f"{self.name}() got an unexpected keyword argument {key!r}")
+            if index < len(args):
+                raise TypeError(f"{self.name}() got multiple values for argument {key!r}")
+            values[index] = given
+        missing = [name for name, v in zip(self._index, values, strict=True) if v is _EMPTY]
+        if missing:
+            raise TypeError(f"{self.name}() missing argument(s): {', '.join(missing)}")
+        return tuple(values)
+
+    def __repr__(self) -> str:
+        return f"<{self.returns.name.lower()} {self.name} declared at {self.declared_at}>"
 
 
-def _declare(name: str, returns: Returns, result: type[T], params: tuple[Any, ...],
-             redact: bool) -> Query[T]:
-    caller = sys._getframe(2)
-    where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
-    other = _DECLARED.get(name)
-    if other is not None and other.declared_at != where:
-        raise SQLRegistryError(f"{where}: statement {name!r} already declared at "
-                               f"{other.declared_at}")
-    query = Query(name, returns, result, params, where, redact)
-    _DECLARED[name] = query
-    return query
+class Call(Generic[R]):
+    """A declared statement bound to its arguments; run it with ``db.run(call)``."""
+
+    __slots__ = ("args", "query")
+
+    def __init__(self, query: Query[R, Any], args: tuple[Any, ...]) -> None:
+        self.query = query
+        self.args = args
 
 
-def rows(name: str, model: type[T], *params: Any, redact: bool = False) -> Query[T]:
-    """A statement returning any number of rows, each mapped to ``model``.
+def _declare(returns: Returns, result: Any, redact: bool,
+             constraints: Mapping[str, str] | None) -> Callable[[Callable[..., object]], Any]:
+    def declare(stub: Callable[..., object]) -> Any:
+        return Query(stub, returns, result, redact=redact, constraints=constraints)
+    return declare
 
-    ``redact=True`` keeps its parameter values out of every log line (secrets).
+
+def rows(model: type[M], *, redact: bool = False, constraints: Mapping[str, str] | None = None,
+         ) -> Callable[[Callable[P, object]], Query[list[M], P]]:
+    """Declare a statement returning any number of rows, each mapped to ``model``.
+
+    Args:
+        redact: keep its parameter values out of every log line (secrets).
+        constraints: constraint name -> field, for the ``field`` of the errors it raises
+            (``{"notes_title_key": "title"}``); by default a constraint names itself.
     """
-    return _declare(name, Returns.ROWS, model, params, redact)
+    return _declare(Returns.ROWS, model, redact, constraints)
 
 
-def row(name: str, model: type[T], *params: Any, redact: bool = False) -> Query[T]:
-    """A statement returning at most one row, mapped to ``model``."""
-    return _declare(name, Returns.ROW, model, params, redact)
+def row(model: type[M], *, redact: bool = False, constraints: Mapping[str, str] | None = None,
+        ) -> Callable[[Callable[P, object]], Query[M | None, P]]:
+    """Declare a statement returning at most one row, mapped to ``model`` (None for no row)."""
+    return _declare(Returns.ROW, model, redact, constraints)
 
 
-def value(name: str, result: type[T], *params: Any, redact: bool = False) -> Query[T]:
-    """A statement returning one value (first column of the first row)."""
-    return _declare(name, Returns.VALUE, result, params, redact)
+def value(result: type[T], *, redact: bool = False,
+          constraints: Mapping[str, str] | None = None,
+          ) -> Callable[[Callable[P, object]], Query[T | None, P]]:
+    """Declare a statement returning one value: the first column of the first row, or None."""
+    return _declare(Returns.VALUE, result, redact, constraints)
 
 
-def command(name: str, *params: Any, redact: bool = False) -> Query[None]:
-    """A statement run for its effect; the caller gets the command tag."""
-    return _declare(name, Returns.STATUS, type(None), params, redact)
+def command(*, redact: bool = False, constraints: Mapping[str, str] | None = None,
+            ) -> Callable[[Callable[P, object]], Query[str, P]]:
+    """Declare a statement run for its effect; running it gives the command tag."""
+    return _declare(Returns.STATUS, type(None), redact, constraints)
 
 
-def declared() -> dict[str, Query[Any]]:
-    """Every declaration made so far (importing :mod:`gatewaydb.gateway.api` makes them all)."""
-    return dict(_DECLARED)
+def collect(sources: Iterable[object]) -> dict[str, Query[Any, Any]]:
+    """Every declaration in ``sources``, by statement name.
+
+    A source is a declaration, or anything whose attributes hold them (a module, a class).
+    The same declaration reached twice counts once; two declarations of one name are refused.
+
+    Raises:
+        SQLRegistryError: naming both places a statement is declared.
+    """
+    found: dict[str, Query[Any, Any]] = {}
+    for source in sources:
+        members = ([source] if isinstance(source, Query)
+                   else vars(source).values() if isinstance(source, type | types.ModuleType)
+                   else None)
+        if members is None:
+            raise SQLRegistryError(f"queries= takes modules, classes or declarations, "
+                                   f"not {type(source).__name__}")
+        for member in members:
+            if not isinstance(member, Query):
+                continue
+            other = found.setdefault(member.name, member)
+            if other is not member:
+                raise SQLRegistryError(f"{member.declared_at}: statement {member.name!r} is "
+                                       f"already declared at {other.declared_at}")
+    return found

@@ -1,11 +1,11 @@
-"""The SQL registry: ``sql/*.sql`` parsed once into named statements.
+"""The SQL registry: a service's ``*.sql`` files parsed once into named statements.
 
 A file holds statements like this one; the comment lines after the name are its docstring,
 and the SQL runs unchanged in psql with ``$1..$n`` parameters::
 
-    -- name: get_top_clips
-    -- An asset's best live clips, best first.
-    SELECT id, asset_id, ... FROM clips WHERE asset_id = $1 ...;
+    -- name: list_notes
+    -- A page of an owner's notes, oldest first.
+    SELECT id, title, ... FROM notes WHERE owner_id = $1 ORDER BY id OFFSET $2 LIMIT $3;
 
 The parser refuses, naming file and line: text before the first ``-- name:``, a malformed or
 duplicate name (in one file or across files), an empty statement, or two statements under one
@@ -117,11 +117,17 @@ class Registry(Mapping[str, Statement]):
         self._statements = table
 
     @classmethod
-    def load(cls, directory: Path) -> Registry:
-        """Parse every ``*.sql`` file in ``directory`` (sorted by name)."""
-        files = sorted(directory.glob("*.sql"))
-        if not files:
-            raise SQLRegistryError(f"{directory}: no .sql files")
+    def load(cls, *directories: Path | str) -> Registry:
+        """Parse every ``*.sql`` file of each directory (each sorted by name).
+
+        A name defined twice, in one directory or across two, is refused with both places.
+        """
+        files: list[Path] = []
+        for directory in map(Path, directories):
+            found = sorted(directory.glob("*.sql"))
+            if not found:
+                raise SQLRegistryError(f"{directory}: no .sql files")
+            files += found
         return cls(stmt for path in files
                    for stmt in parse_sql(path.read_text(encoding="utf-8"), path))
 
@@ -132,7 +138,7 @@ class Registry(Mapping[str, Statement]):
         """
         problems = [f"{stmt.origin}: statement {name!r} is not used by any code"
                     for name, stmt in self._statements.items() if name not in used]
-        problems += [f"{where}: uses statement {name!r}, which no sql/*.sql file defines"
+        problems += [f"{where}: uses statement {name!r}, which no .sql file defines"
                      for name, where in used.items() if name not in self._statements]
         if problems:
             raise SQLRegistryError("\n".join(sorted(problems)))

@@ -7,7 +7,10 @@ setting                default  meaning
 =====================  =======  ==========================================================
 connection_limit       10       most pooled connections
 min_connections        1        connections opened at connect() and kept warm
-pool_timeout           20       seconds to wait for a free connection (PoolTimeoutError)
+pool_timeout           20       seconds a call may wait for a connection, including the
+                                retries of calls that never reached the server
+idle_timeout           300      seconds an idle connection is kept (beyond min_connections)
+max_queries            50000    calls after which a connection is replaced (asyncpg's default)
 connect_timeout        10       seconds to establish one connection
 statement_timeout      none     seconds a statement may run (server side), none = no limit
 application_name       gatewaydb  shown in pg_stat_activity
@@ -32,7 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigurationError
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "mask_url"]
 
 _SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"}
 
@@ -88,6 +91,8 @@ class Settings:
     connection_limit: int = 10
     min_connections: int = 1
     pool_timeout: float = 20.0
+    idle_timeout: float = 300.0
+    max_queries: int = 50_000
     connect_timeout: float = 10.0
     statement_timeout: float | None = None
     application_name: str = "gatewaydb"
@@ -138,15 +143,34 @@ class Settings:
 
     def public_dsn(self) -> str:
         """The DSN with any password masked, for logs and health output."""
-        parts = urlsplit(self.dsn)
-        if parts.password is None:
-            return self.dsn
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
+        return mask_url(self.dsn)
 
     def as_dict(self) -> Mapping[str, Any]:
         """Every setting but the DSN, for ``health()`` and the CLI."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dsn"}
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password shown as ``***``, in the userinfo and in ``?password=``.
+
+    Anything that does not parse as a URL is returned as ``<unparsable URL>``: it may hold a
+    password in a shape this function does not know.
+    """
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc
+    if password is not None:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{hostinfo}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "password" for key, _ in query):
+        masked = [(key, "***" if key == "password" else value) for key, value in query]
+        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(masked, safe="/*")))
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _refuse_unknown(overrides: Mapping[str, Any]) -> None:
@@ -163,6 +187,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "connection_limit": _positive_int,
     "min_connections": _positive_int,
     "pool_timeout": _seconds,
+    "idle_timeout": _seconds,
+    "max_queries": _positive_int,
     "connect_timeout": _seconds,
     "statement_timeout": _optional_seconds,
     "application_name": _text,

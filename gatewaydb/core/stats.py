@@ -14,7 +14,12 @@ _WINDOW = 2048
 
 @dataclass(frozen=True, slots=True)
 class StatementStats:
-    """A snapshot of one statement's calls; latencies in milliseconds."""
+    """A snapshot of one statement's calls; latencies in milliseconds.
+
+    ``count`` counts every call, ``errors`` those that raised, ``cancelled`` those whose task
+    was cancelled before they finished (counted in neither ``errors`` nor the latencies: a
+    cancellation measures the caller's patience, not the server).
+    """
 
     count: int
     errors: int
@@ -22,12 +27,14 @@ class StatementStats:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    cancelled: int = 0
 
 
 @dataclass(slots=True)
 class _Counter:
     count: int = 0
     errors: int = 0
+    cancelled: int = 0
     total: float = 0.0
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
 
@@ -49,6 +56,14 @@ class StatsRecorder:
         counter.total += seconds
         counter.recent.append(seconds)
 
+    def record_cancelled(self, name: str) -> None:
+        """Count one call of ``name`` that was cancelled before it finished."""
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = _Counter()
+        counter.count += 1
+        counter.cancelled += 1
+
     def snapshot(self) -> dict[str, StatementStats]:
         """Summaries by statement name, sorted by name."""
         return {name: _summarise(c) for name, c in sorted(self._counters.items())}
@@ -64,6 +79,7 @@ def _summarise(counter: _Counter) -> StatementStats:
         p50, p95, p99 = cuts[49], cuts[94], cuts[98]
     else:
         p50 = p95 = p99 = recent[0] if recent else 0.0
-    mean = counter.total / counter.count if counter.count else 0.0
+    timed = counter.count - counter.cancelled
+    mean = counter.total / timed if timed else 0.0
     return StatementStats(counter.count, counter.errors, mean * 1e3, p50 * 1e3, p95 * 1e3,
-                          p99 * 1e3)
+                          p99 * 1e3, counter.cancelled)

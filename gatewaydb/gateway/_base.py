@@ -1,17 +1,16 @@
-"""What every domain module shares: the executor seam and argument validation."""
+"""What every domain module shares: the core's public seam and argument validation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from ..core.engine import Executor
+from ..core import Call
 from ..core.errors import FieldError, InvalidInputError, NotFoundError
-from ..core.query import Query
 from ._checks import safe_name, text_problem
 
 __all__ = ["DomainAPI", "as_bool", "as_enum", "as_text", "as_uuid", "found", "validate",
@@ -20,6 +19,8 @@ __all__ = ["DomainAPI", "as_bool", "as_enum", "as_text", "as_uuid", "found", "va
 InputT = TypeVar("InputT", bound=BaseModel)
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 MAX_TAKE = 1000
 #: OFFSET is a bigint.
@@ -29,22 +30,35 @@ MAX_SKIP = 2**63 - 1
 class DomainAPI:
     """Base of the per-domain method sets composed into ``Database`` and ``Transaction``.
 
-    Subclasses provide :attr:`_ex`: the pool (one connection per call) or the transaction's
-    connection. Each domain method validates its arguments, then runs named statements on it.
+    The methods below are the core's public seam, the same a service uses; the core's
+    ``Database`` (one pooled connection per call) or ``Transaction`` (its connection)
+    provides them, ahead of this class in the method order. Each domain method validates
+    its arguments, then runs declared statements through them.
     """
 
     __slots__ = ()
 
-    @property
-    def _ex(self) -> Executor:
+    def run(self, call: Call[R]) -> Coroutine[Any, Any, R]:
+        """:meth:`gatewaydb.core.Database.run` / :meth:`gatewaydb.core.Transaction.run`."""
         raise NotImplementedError
 
-    async def _delete(self, soft_delete: Query[Any], hard_delete: Query[Any], soft: bool,
+    def iterate(self, call: Call[list[M]], *,
+                chunk_size: int = 1000) -> AsyncIterator[list[M]]:
+        """:meth:`gatewaydb.core.Database.iterate` (or the transaction's)."""
+        raise NotImplementedError
+
+    async def copy_records(self, table: str, columns: Sequence[str],
+                           records: Iterable[Sequence[Any]], *,
+                           constraints: Mapping[str, str] | None = None) -> int:
+        """:meth:`gatewaydb.core.Database.copy_records` (or the transaction's)."""
+        raise NotImplementedError
+
+    async def _delete(self, soft_delete: Callable[[UUID], Call[UUID | None]],
+                      hard_delete: Callable[[UUID], Call[UUID | None]], soft: bool,
                       entity: str, id: UUID | str) -> None:
         """Run the soft or the hard delete (each returns the id it removed, or no row)."""
-        key = as_uuid(id)
-        deleted = await self._ex.fetchval(soft_delete if as_bool(soft, "soft") else hard_delete,
-                                          key)
+        deleted = await self.run(
+            (soft_delete if as_bool(soft, "soft") else hard_delete)(as_uuid(id)))
         found(deleted, entity, id)
 
 

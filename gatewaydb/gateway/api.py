@@ -1,8 +1,8 @@
 """The Gateway data API, one module per domain, composed into one method set.
 
-``Database`` and ``Transaction`` both inherit :class:`GatewayAPI`, so every operation exists
-on both, identically; each domain module keeps its logic next to its declarations of the
-named statements in ``sql/<domain>.sql``.
+``gatewaydb.Database`` and ``gatewaydb.Transaction`` (:mod:`.database`) both inherit
+:class:`GatewayAPI`, so every operation exists on both, identically. Each domain module runs
+the statements declared in :mod:`.queries` through the core's public ``run``.
 """
 
 from __future__ import annotations

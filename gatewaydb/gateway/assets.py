@@ -21,20 +21,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.errors import FieldError, InvalidInputError
-from ..core.query import row, rows, value
+from . import queries as q
 from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
 from .models import Asset, AssetStatus, AssetWithClips, NewAsset, Unit
 
 __all__ = ["AssetsAPI"]
-
-_CREATE = row("create_asset", Asset, UUID, str, str | None, str | None, int | None, str,
-              str | None, str | None, float | None, int | None, int | None)
-_BY_ID = row("get_asset_by_id", Asset, UUID)
-_SET_STATUS = row("update_asset_status", Asset, UUID, AssetStatus)
-_SOFT_DELETE = value("soft_delete_asset", UUID, UUID)
-_HARD_DELETE = value("hard_delete_asset", UUID, UUID)
-_LIST = rows("list_assets", AssetWithClips, UUID, AssetStatus | None, int, int, float | None,
-             int)
 
 MAX_CLIPS_PER_ASSET = 100
 
@@ -78,15 +69,15 @@ class AssetsAPI(DomainAPI):
             original_name=original_name, mime_type=mime_type, file_size=file_size,
             gcs_bucket=gcs_bucket, gcs_path=gcs_path, duration=duration, width=width,
             height=height)
-        asset = await self._ex.fetchrow(
-            _CREATE, data.user_id, data.filename, data.original_name, data.mime_type,
-            data.file_size, data.gcs_url, data.gcs_bucket, data.gcs_path, data.duration,
-            data.width, data.height)
+        asset = await self.run(q.create_asset(
+            data.user_id, data.filename, data.original_name, data.mime_type, data.file_size,
+            data.gcs_url, data.gcs_bucket, data.gcs_path, data.duration, data.width,
+            data.height))
         return found(asset, "user", data.user_id)
 
     async def get_asset_by_id(self, id: UUID | str) -> Asset | None:
         """The live asset with this id, or None (also for a soft-deleted one)."""
-        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+        return await self.run(q.get_asset_by_id(as_uuid(id)))
 
     async def update_asset_status(self, id: UUID | str, status: AssetStatus | str) -> Asset:
         """Set a live asset's processing status (``PENDING`` … ``READY``/``FAILED``).
@@ -98,7 +89,7 @@ class AssetsAPI(DomainAPI):
         new_status = as_enum(AssetStatus, status, "status")
         if new_status is None:
             raise InvalidInputError([FieldError("status", "is required")])
-        asset = await self._ex.fetchrow(_SET_STATUS, as_uuid(id), new_status)
+        asset = await self.run(q.update_asset_status(as_uuid(id), new_status))
         return found(asset, "asset", id)
 
     async def delete_asset(self, id: UUID | str, soft: bool = True) -> None:
@@ -111,10 +102,11 @@ class AssetsAPI(DomainAPI):
         Raises:
             NotFoundError: no such asset (for a soft delete: no live one).
         """
-        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "asset", id)
+        await self._delete(q.soft_delete_asset, q.hard_delete_asset, soft, "asset", id)
 
     async def list_assets(self, user_id: UUID | str, status: AssetStatus | str | None = None,
-                          skip: int = 0, take: int = 20, clips_min_score: float | None = None,
+                          *, skip: int = 0, take: int = 20,
+                          clips_min_score: float | None = None,
                           clips_per_asset: int = 5) -> list[AssetWithClips]:
         """A page of a user's live assets, newest first, each with its best clips and owner.
 
@@ -134,5 +126,5 @@ class AssetsAPI(DomainAPI):
         validate_page(skip, take)
         args = validate(_AssetListing, user_id=user_id, status=status,
                         clips_min_score=clips_min_score, clips_per_asset=clips_per_asset)
-        return await self._ex.fetch(_LIST, args.user_id, args.status, skip, take,
-                                    args.clips_min_score, args.clips_per_asset)
+        return await self.run(q.list_assets(args.user_id, args.status, skip, take,
+                                            args.clips_min_score, args.clips_per_asset))

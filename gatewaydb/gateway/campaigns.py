@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from ..core.errors import FieldError, InvalidInputError
-from ..core.query import row, rows, value
+from . import queries as q
 from ._base import (
     DomainAPI,
     as_enum,
@@ -38,21 +38,6 @@ from .models import (
 __all__ = ["CampaignsAPI"]
 
 MoneyLike = Decimal | int | float | str
-
-_CREATE = row("create_campaign", Campaign, UUID, str, CampaignObjective, Decimal,
-              Decimal | None, CampaignStatus, str | None, str | None, dict[str, Any],
-              datetime | None, datetime | None)
-_BY_ID = row("get_campaign_by_id", Campaign, UUID)
-_LIST = rows("list_campaigns", Campaign, UUID, int, int, CampaignStatus | None)
-_UPDATE = row("update_campaign", Campaign, UUID, list[str], str | None,
-              CampaignObjective | None, Decimal | None, Decimal | None, CampaignStatus | None,
-              str | None, str | None, dict[str, Any] | None, datetime | None, datetime | None)
-_SET_METRICS = row("set_campaign_metrics", Campaign, UUID, Decimal | None, int | None,
-                   int | None, int | None)
-_INCREMENT = row("increment_campaign_metrics", Campaign, UUID, Decimal, int, int, int)
-_STATS = row("campaign_stats", CampaignStats, UUID)
-_SOFT_DELETE = value("soft_delete_campaign", UUID, UUID)
-_HARD_DELETE = value("hard_delete_campaign", UUID, UUID)
 
 # CampaignUpdate types every field as optional so that omitted fields can be told apart;
 # these columns are NOT NULL, so an explicit None for them is refused here, by name.
@@ -104,18 +89,18 @@ class CampaignsAPI(DomainAPI):
             daily_budget=daily_budget, meta_campaign_id=meta_campaign_id,
             google_campaign_id=google_campaign_id, target_audience=target_audience,
             start_date=start_date, end_date=end_date, status=status)
-        campaign = await self._ex.fetchrow(
-            _CREATE, data.user_id, data.name, data.objective, data.budget, data.daily_budget,
+        campaign = await self.run(q.create_campaign(
+            data.user_id, data.name, data.objective, data.budget, data.daily_budget,
             data.status, data.meta_campaign_id, data.google_campaign_id,
-            data.target_audience or {}, data.start_date, data.end_date)
+            data.target_audience or {}, data.start_date, data.end_date))
         return found(campaign, "user", data.user_id)
 
     async def get_campaign_by_id(self, id: UUID | str) -> Campaign | None:
         """The live campaign with this id, or None (also for a soft-deleted one)."""
-        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+        return await self.run(q.get_campaign_by_id(as_uuid(id)))
 
     async def list_campaigns(self, user_id: UUID | str,
-                             status: CampaignStatus | str | None = None, skip: int = 0,
+                             status: CampaignStatus | str | None = None, *, skip: int = 0,
                              take: int = 100) -> list[Campaign]:
         """A page of a user's live campaigns, newest first; ``1 <= take <= 1000``.
 
@@ -123,8 +108,8 @@ class CampaignsAPI(DomainAPI):
             status: only campaigns in this status, if given.
         """
         validate_page(skip, take)
-        return await self._ex.fetch(_LIST, as_uuid(user_id, "user_id"), skip, take,
-                                    as_enum(CampaignStatus, status, "status"))
+        return await self.run(q.list_campaigns(as_uuid(user_id, "user_id"), skip, take,
+                                               as_enum(CampaignStatus, status, "status")))
 
     async def update_campaign(self, id: UUID | str,
                               update: CampaignUpdate | Mapping[str, Any] | None = None,
@@ -148,10 +133,10 @@ class CampaignsAPI(DomainAPI):
         key = as_uuid(id)
         data = validate_update(CampaignUpdate, update, fields)
         _check_update(data)
-        campaign = await self._ex.fetchrow(
-            _UPDATE, key, sorted(data.model_fields_set), data.name, data.objective,
+        campaign = await self.run(q.update_campaign(
+            key, sorted(data.model_fields_set), data.name, data.objective,
             data.budget, data.daily_budget, data.status, data.meta_campaign_id,
-            data.google_campaign_id, data.target_audience, data.start_date, data.end_date)
+            data.google_campaign_id, data.target_audience, data.start_date, data.end_date))
         return found(campaign, "campaign", id)
 
     async def update_campaign_metrics(self, id: UUID | str,
@@ -174,9 +159,9 @@ class CampaignsAPI(DomainAPI):
         data = total_spend if isinstance(total_spend, CampaignMetrics) else validate(
             CampaignMetrics, total_spend=total_spend, total_impressions=total_impressions,
             total_clicks=total_clicks, total_conversions=total_conversions)
-        campaign = await self._ex.fetchrow(
-            _SET_METRICS, as_uuid(id), data.total_spend, data.total_impressions,
-            data.total_clicks, data.total_conversions)
+        campaign = await self.run(q.update_campaign_metrics(
+            as_uuid(id), data.total_spend, data.total_impressions, data.total_clicks,
+            data.total_conversions))
         return found(campaign, "campaign", id)
 
     async def increment_campaign_metrics(self, id: UUID | str,
@@ -198,8 +183,8 @@ class CampaignsAPI(DomainAPI):
         data = spend if isinstance(spend, MetricsDelta) else validate(
             MetricsDelta, spend=spend, impressions=impressions, clicks=clicks,
             conversions=conversions)
-        campaign = await self._ex.fetchrow(_INCREMENT, as_uuid(id), data.spend,
-                                           data.impressions, data.clicks, data.conversions)
+        campaign = await self.run(q.increment_campaign_metrics(
+            as_uuid(id), data.spend, data.impressions, data.clicks, data.conversions))
         return found(campaign, "campaign", id)
 
     async def campaign_stats(self, user_id: UUID | str) -> CampaignStats:
@@ -209,7 +194,7 @@ class CampaignsAPI(DomainAPI):
             Sum of ``total_spend``, sum of ``total_conversions``, the average spend (exact,
             unrounded) and the campaign count; with no campaigns: 0, 0, None, 0.
         """
-        stats = await self._ex.fetchrow(_STATS, as_uuid(user_id, "user_id"))
+        stats = await self.run(q.campaign_stats(as_uuid(user_id, "user_id")))
         assert stats is not None  # an aggregate without GROUP BY always returns one row
         return stats
 
@@ -225,4 +210,5 @@ class CampaignsAPI(DomainAPI):
             NotFoundError: no campaign has this id (soft: no live one).
             ForeignKeyError: a hard delete refused by recorded conversions.
         """
-        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "campaign", id)
+        await self._delete(q.soft_delete_campaign, q.hard_delete_campaign, soft, "campaign",
+                           id)

@@ -21,22 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..core.errors import FieldError, InvalidInputError, NotFoundError
-from ..core.query import row, rows, value
+from . import queries as q
 from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, found, validate, validate_page
 from ._checks import safe_name
 from .models import Clip, ClipScoring, ClipStatus, NewClip, Unit
 
 __all__ = ["ClipsAPI"]
-
-_CREATE = row("create_clip", Clip, UUID, float, float, float, dict[str, Any], bool, bool)
-_LIVE_ASSETS = value("live_asset_ids", list[UUID], list[UUID])
-_BY_ID = row("get_clip_by_id", Clip, UUID)
-_SCORE = row("update_clip_scoring", Clip, UUID, float, float | None, float | None, int | None,
-             ClipStatus)
-_TOP = rows("get_top_clips", Clip, UUID, float, int)
-_LIST = rows("list_clips", Clip, int, int, UUID | None, ClipStatus | None)
-_SOFT_DELETE = value("soft_delete_clip", UUID, UUID)
-_HARD_DELETE = value("hard_delete_clip", UUID, UUID)
 
 # create_clips' COPY target; the order is that of _insert_values.
 _TABLE = "clips"
@@ -120,7 +110,7 @@ class ClipsAPI(DomainAPI):
         data = asset_id if isinstance(asset_id, NewClip) else validate(
             NewClip, asset_id=asset_id, start_time=start_time, end_time=end_time,
             duration=duration, features=features, has_text=has_text, has_speech=has_speech)
-        clip = await self._ex.fetchrow(_CREATE, *_insert_values(data))
+        clip = await self.run(q.create_clip(*_insert_values(data)))
         return found(clip, "asset", data.asset_id)
 
     async def create_clips(self, clips: Iterable[NewClip | Mapping[str, Any]]) -> int:
@@ -144,15 +134,16 @@ class ClipsAPI(DomainAPI):
         if not records:
             return 0
         asset_ids = list(dict.fromkeys(r[0] for r in records))
-        live = set(await self._ex.fetchval(_LIVE_ASSETS, asset_ids) or ())
+        live = set(await self.run(q.live_asset_ids(asset_ids)) or ())
         missing = [a for a in asset_ids if a not in live]
         if missing:
             raise NotFoundError("asset", missing[0] if len(missing) == 1 else missing)
-        return await self._ex.copy_records(_TABLE, _COPY_COLUMNS, records)
+        return await self.copy_records(_TABLE, _COPY_COLUMNS, records,
+                                       constraints=q.CLIP_KEYS)
 
     async def get_clip_by_id(self, id: UUID | str) -> Clip | None:
         """The live clip with this id, or None (also for a soft-deleted one)."""
-        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+        return await self.run(q.get_clip_by_id(as_uuid(id)))
 
     async def update_clip_scoring(self, id: UUID | str, score: float | ClipScoring,
                                   viral_score: float | None = None,
@@ -174,8 +165,8 @@ class ClipsAPI(DomainAPI):
         data = score if isinstance(score, ClipScoring) else validate(
             ClipScoring, score=score, viral_score=viral_score,
             engagement_score=engagement_score, rank=rank, status=status)
-        clip = await self._ex.fetchrow(_SCORE, as_uuid(id), data.score, data.viral_score,
-                                       data.engagement_score, data.rank, data.status)
+        clip = await self.run(q.update_clip_scoring(as_uuid(id), data.score, data.viral_score,
+                                                    data.engagement_score, data.rank, data.status))
         return found(clip, "clip", id)
 
     async def get_top_clips(self, asset_id: UUID | str, limit: int = 10,
@@ -193,11 +184,11 @@ class ClipsAPI(DomainAPI):
             InvalidInputError: a bad id, limit or min_score.
         """
         args = validate(_TopClipsQuery, asset_id=asset_id, limit=limit, min_score=min_score)
-        return await self._ex.fetch(_TOP, args.asset_id, args.min_score, args.limit)
+        return await self.run(q.get_top_clips(args.asset_id, args.min_score, args.limit))
 
-    async def list_clips(self, skip: int = 0, take: int = 100,
-                         asset_id: UUID | str | None = None,
-                         status: ClipStatus | str | None = None) -> list[Clip]:
+    async def list_clips(self, asset_id: UUID | str | None = None,
+                         status: ClipStatus | str | None = None, *, skip: int = 0,
+                         take: int = 100) -> list[Clip]:
         """A page of live clips, oldest first, optionally of one asset and/or status.
 
         Raises:
@@ -206,8 +197,8 @@ class ClipsAPI(DomainAPI):
         """
         validate_page(skip, take)
         asset = as_uuid(asset_id, "asset_id") if asset_id is not None else None
-        return await self._ex.fetch(_LIST, skip, take, asset,
-                                    as_enum(ClipStatus, status, "status"))
+        return await self.run(q.list_clips(skip, take, asset,
+                                           as_enum(ClipStatus, status, "status")))
 
     async def delete_clip(self, id: UUID | str, soft: bool = True) -> None:
         """Delete a clip: soft by default (hidden from every getter and list).
@@ -219,4 +210,4 @@ class ClipsAPI(DomainAPI):
         Raises:
             NotFoundError: no such clip (for a soft delete: no live one).
         """
-        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "clip", id)
+        await self._delete(q.soft_delete_clip, q.hard_delete_clip, soft, "clip", id)

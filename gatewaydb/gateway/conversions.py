@@ -17,25 +17,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from ..core.errors import FieldError, InvalidInputError
-from ..core.query import row, rows
+from . import queries as q
 from ._base import DomainAPI, as_uuid, found, validate
 from .models import Conversion, ConversionCursor, ConversionSource, NewConversion
 
 __all__ = ["ConversionsAPI"]
 
-MAX_LIMIT = 10_000
+MAX_TAKE = 10_000
 MAX_CHUNK = 100_000
-
-_CREATE = row("create_conversion", Conversion, UUID, ConversionSource, Decimal, datetime,
-              str | None, str, UUID | None)
-_LIST = rows("list_conversions", Conversion, UUID, datetime | None, datetime | None,
-             datetime | None, UUID | None, int | None)
-_STREAM = rows("stream_conversions", Conversion, UUID, datetime | None, datetime | None)
-
 
 def _aware(value: Any, field: str) -> datetime | None:
     """``value`` if it is None or a timezone-aware datetime, else InvalidInputError."""
@@ -53,14 +46,18 @@ def _range(campaign_id: UUID | str, start_date: datetime | None,
     return key, start, end
 
 
-def _cursor(after: Conversion | ConversionCursor | None) -> tuple[datetime | None, UUID | None]:
+def _cursor(after: Conversion | ConversionCursor | None) -> ConversionCursor | None:
     if after is None:
-        return None, None
+        return None
     if isinstance(after, Conversion):
-        return after.timestamp, after.id
+        return after.cursor
     if isinstance(after, tuple) and len(after) == 2:
         timestamp, id = after
-        return _aware(timestamp, "after.timestamp"), as_uuid(id, "after.id")
+        if timestamp is None:
+            raise InvalidInputError([FieldError("after.timestamp",
+                                                "must be a timezone-aware datetime")])
+        return ConversionCursor(cast(datetime, _aware(timestamp, "after.timestamp")),
+                                as_uuid(id, "after.id"))
     raise InvalidInputError([FieldError("after", "must be a Conversion or a ConversionCursor")])
 
 
@@ -106,42 +103,48 @@ class ConversionsAPI(DomainAPI):
             attributed_clip_id=attributed_clip_id)
         args = (data.campaign_id, data.source, data.value, data.timestamp, data.external_id,
                 data.currency, data.attributed_clip_id)
-        conversion = await self._ex.fetchrow(_CREATE, *args)
+        conversion = await self.run(q.create_conversion(*args))
         if conversion is None:
             # Either a concurrent delivery of this event committed after the statement's
             # snapshot (its INSERT skipped the row, its SELECT could not see it: a fresh
             # snapshot will), or the campaign is not live. Running it once more tells them
             # apart.
-            conversion = await self._ex.fetchrow(_CREATE, *args)
+            conversion = await self.run(q.create_conversion(*args))
         return found(conversion, "campaign", data.campaign_id)
 
     async def list_conversions(self, campaign_id: UUID | str,
                                start_date: datetime | None = None,
-                               end_date: datetime | None = None, limit: int | None = None,
+                               end_date: datetime | None = None, *,
+                               take: int | None = None,
                                after: Conversion | ConversionCursor | None = None,
                                ) -> list[Conversion]:
         """A live campaign's conversions in ``[start_date, end_date)``, by (timestamp, id).
 
-        Page with ``limit`` and ``after``: pass the last row of a page (or its ``.cursor``)
+        Page with ``take`` and ``after``: pass the last row of a page (or its ``.cursor``)
         as ``after`` to get the next one; each row comes exactly once, ties on timestamp
         included. A missing or deleted campaign has no conversions ([]).
 
         Args:
             start_date: inclusive lower bound (timezone-aware), or None for no bound.
             end_date: exclusive upper bound (timezone-aware), or None for no bound.
-            limit: at most this many rows, 1 to 10,000; None returns the whole range (to
+            take: at most this many rows, 1 to 10,000; None returns the whole range (to
                 read a large range, :meth:`iter_conversions` keeps memory flat).
             after: a :class:`Conversion` or :class:`ConversionCursor`; only rows after it.
 
         Raises:
             InvalidInputError: a naive datetime, ``end_date`` before ``start_date``, a
-                ``limit`` out of range, a malformed cursor.
+                ``take`` out of range, a malformed cursor.
         """
         key, start, end = _range(campaign_id, start_date, end_date)
-        after_ts, after_id = _cursor(after)
-        if limit is not None:
-            _positive(limit, "limit", MAX_LIMIT)
-        return await self._ex.fetch(_LIST, key, start, end, after_ts, after_id, limit)
+        cursor = _cursor(after)
+        if take is not None:
+            _positive(take, "take", MAX_TAKE)
+        # One statement per lower-bound shape, each with its own generic plan. A cursor
+        # before start_date is implied by it; one at or after start_date implies it.
+        if cursor is None or (start is not None and cursor.timestamp < start):
+            return await self.run(q.list_conversions(key, start, end, take))
+        return await self.run(q.list_conversions_after_cursor(key, cursor.timestamp,
+                                                              cursor.id, end, take))
 
     async def iter_conversions(self, campaign_id: UUID | str,
                                start_date: datetime | None = None,
@@ -165,6 +168,7 @@ class ConversionsAPI(DomainAPI):
         """
         key, start, end = _range(campaign_id, start_date, end_date)
         _positive(chunk_size, "chunk_size", MAX_CHUNK)
-        async for chunk in self._ex.iterate(_STREAM, key, start, end, chunk_size=chunk_size):
+        async for chunk in self.iterate(q.iter_conversions(key, start, end),
+                                      chunk_size=chunk_size):
             for conversion in chunk:
                 yield conversion

@@ -16,18 +16,12 @@ from typing import Any
 from uuid import UUID
 
 from ..core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from ..core.query import row, rows
-from ._base import DomainAPI, as_uuid, found, validate
+from . import queries as q
+from ._base import DomainAPI, as_uuid, found, validate, validate_page
 from ._checks import text_problem
 from .models import Experiment, ExperimentStatus, NewExperiment, Variant
 
 __all__ = ["ExperimentsAPI"]
-
-_CREATE = row("create_experiment", Experiment, UUID, str, list[dict[str, Any]])
-_BY_ID = row("get_experiment_by_id", Experiment, UUID)
-_LIST = rows("list_experiments", Experiment, UUID)
-_DECIDE = row("select_experiment_winner", Experiment, UUID, str, float)
-
 
 def _check_winner(variant_id: object, confidence: object) -> float:
     """Refuse a malformed winner before any SQL runs; returns ``confidence`` as a float."""
@@ -68,17 +62,23 @@ class ExperimentsAPI(DomainAPI):
         """
         data = campaign_id if isinstance(campaign_id, NewExperiment) else validate(
             NewExperiment, campaign_id=campaign_id, name=name, variants=variants)
-        experiment = await self._ex.fetchrow(_CREATE, data.campaign_id, data.name,
-                                             [v.model_dump() for v in data.variants])
+        experiment = await self.run(q.create_experiment(data.campaign_id, data.name,
+                                                        [v.model_dump() for v in data.variants]))
         return found(experiment, "campaign", data.campaign_id)
 
     async def get_experiment_by_id(self, id: UUID | str) -> Experiment | None:
         """The experiment with this id, or None (also when its campaign is soft-deleted)."""
-        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+        return await self.run(q.get_experiment_by_id(as_uuid(id)))
 
-    async def list_experiments(self, campaign_id: UUID | str) -> list[Experiment]:
-        """A live campaign's experiments, oldest first; [] for a missing or deleted one."""
-        return await self._ex.fetch(_LIST, as_uuid(campaign_id, "campaign_id"))
+    async def list_experiments(self, campaign_id: UUID | str, *, skip: int = 0,
+                               take: int = 100) -> list[Experiment]:
+        """A page of a live campaign's experiments, oldest first (``1 <= take <= 1000``).
+
+        A missing or deleted campaign has none ([]).
+        """
+        validate_page(skip, take)
+        return await self.run(q.list_experiments(as_uuid(campaign_id, "campaign_id"), skip,
+                                                 take))
 
     async def select_experiment_winner(self, id: UUID | str, variant_id: str,
                                        confidence: float) -> Experiment:
@@ -101,11 +101,11 @@ class ExperimentsAPI(DomainAPI):
         """
         key = as_uuid(id)
         level = _check_winner(variant_id, confidence)
-        decided = await self._ex.fetchrow(_DECIDE, key, variant_id, level)
+        decided = await self.run(q.select_experiment_winner(key, variant_id, level))
         if decided is not None:
             return decided
         # Nothing matched the guarded UPDATE: read the row to say which guard refused it.
-        current = await self._ex.fetchrow(_BY_ID, key)
+        current = await self.run(q.get_experiment_by_id(key))
         if current is None:
             raise NotFoundError("experiment", id)
         if current.status is not ExperimentStatus.RUNNING:

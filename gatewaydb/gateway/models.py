@@ -28,11 +28,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationInfo,
-    computed_field,
     field_validator,
     model_validator,
 )
 
+from ..core import ContractState, HealthReport, HealthStatus, PoolStatus, ServerHealth
 from ._checks import check_json, check_text
 
 __all__ = [
@@ -124,17 +124,6 @@ class ConversionSource(StrEnum):
     TIKTOK = "TIKTOK"
     MANUAL = "MANUAL"
 
-
-#: PostgreSQL enum type name -> Python enum; the contract check compares their labels.
-PG_ENUMS: dict[str, type[StrEnum]] = {
-    "user_role": Role,
-    "asset_status": AssetStatus,
-    "clip_status": ClipStatus,
-    "campaign_objective": CampaignObjective,
-    "campaign_status": CampaignStatus,
-    "experiment_status": ExperimentStatus,
-    "conversion_source": ConversionSource,
-}
 
 # ---------------------------------------------------------------------------------------------
 # Field types shared by inputs
@@ -539,69 +528,3 @@ class NewConversion(_Input):
     external_id: Annotated[PgStr, Field(min_length=1, max_length=500)] | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     attributed_clip_id: UUID | None = None
-
-
-# ---------------------------------------------------------------------------------------------
-# Engine reports
-
-
-class PoolStatus(_Row):
-    """The connection pool at one moment."""
-
-    size: int
-    in_use: int
-    idle: int
-    max_size: int
-
-
-class HealthStatus(StrEnum):
-    """The verdict of a health report."""
-
-    HEALTHY = "healthy"
-    DEGRADED = "degraded"  # the server answers, but migrations are pending or the schema drifted
-    UNHEALTHY = "unhealthy"  # the server did not answer (or the database is not connected)
-
-
-class ContractState(StrEnum):
-    """What a health report knows about the contract check (statements vs live schema)."""
-
-    OK = "ok"
-    FAILED = "failed"
-    NOT_CHECKED = "not checked"
-
-
-class ServerHealth(_Row):
-    """One server behind a :class:`~gatewaydb.Database` (today the primary only)."""
-
-    role: str
-    address: str
-    reachable: bool
-    server_version: str | None
-    latency_ms: float | None
-    error: str | None = None
-
-
-class HealthReport(_Row):
-    """What ``Database.health()`` found.
-
-    ``status`` is ``healthy``, ``degraded`` (the server answers but migrations are pending or
-    statements do not fit the schema; ``reasons`` says which) or ``unhealthy`` (no answer).
-    ``server_version`` and ``latency_ms`` are the primary's; ``servers`` has one row per
-    server, so that replicas can be reported beside it.
-    """
-
-    status: HealthStatus
-    reasons: list[str]
-    server_version: str | None
-    latency_ms: float | None
-    pool: PoolStatus | None
-    pending_migrations: list[str] | None
-    contract: ContractState
-    servers: list[ServerHealth]
-    error: str | None = None
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def ok(self) -> bool:
-        """True only when ``status`` is healthy."""
-        return self.status is HealthStatus.HEALTHY

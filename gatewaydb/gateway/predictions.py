@@ -10,19 +10,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from ..core.query import row, rows
+from . import queries as q
 from ._base import DomainAPI, as_uuid, found, validate, validate_page
 from .models import NewPrediction, Prediction, PredictionActuals
 
 __all__ = ["PredictionsAPI"]
-
-_CREATE = row("create_prediction", Prediction, UUID, str, float | None, float | None,
-              float | None, dict[str, Any], float | None)
-_BY_ID = row("get_prediction_by_id", Prediction, UUID)
-_LIST = rows("list_predictions", Prediction, UUID, int, int)
-_ACTUALS = row("update_prediction_actuals", Prediction, UUID, float | None, float | None,
-               float | None, float | None)
-
 
 class PredictionsAPI(DomainAPI):
     """ML predictions per clip: record, read, list, and complete with actual results."""
@@ -52,16 +44,16 @@ class PredictionsAPI(DomainAPI):
             NewPrediction, clip_id=clip_id, model_version=model_version,
             predicted_roas=predicted_roas, predicted_ctr=predicted_ctr,
             predicted_cpc=predicted_cpc, features=features, confidence=confidence)
-        prediction = await self._ex.fetchrow(
-            _CREATE, data.clip_id, data.model_version, data.predicted_roas, data.predicted_ctr,
-            data.predicted_cpc, data.features or {}, data.confidence)
+        prediction = await self.run(q.create_prediction(
+            data.clip_id, data.model_version, data.predicted_roas, data.predicted_ctr,
+            data.predicted_cpc, data.features or {}, data.confidence))
         return found(prediction, "clip", data.clip_id)
 
     async def get_prediction_by_id(self, id: UUID | str) -> Prediction | None:
         """The prediction with this id, or None."""
-        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+        return await self.run(q.get_prediction_by_id(as_uuid(id)))
 
-    async def list_predictions(self, clip_id: UUID | str, skip: int = 0,
+    async def list_predictions(self, clip_id: UUID | str, *, skip: int = 0,
                                take: int = 100) -> list[Prediction]:
         """A page of a clip's predictions, newest first (``1 <= take <= 1000``).
 
@@ -69,7 +61,7 @@ class PredictionsAPI(DomainAPI):
             InvalidInputError: a bad clip id or page.
         """
         validate_page(skip, take)
-        return await self._ex.fetch(_LIST, as_uuid(clip_id, "clip_id"), skip, take)
+        return await self.run(q.list_predictions(as_uuid(clip_id, "clip_id"), skip, take))
 
     async def update_prediction_actuals(self, id: UUID | str,
                                         actual_roas: float | PredictionActuals | None = None,
@@ -89,7 +81,7 @@ class PredictionsAPI(DomainAPI):
         data = actual_roas if isinstance(actual_roas, PredictionActuals) else validate(
             PredictionActuals, actual_roas=actual_roas, actual_ctr=actual_ctr,
             actual_cpc=actual_cpc, prediction_error=prediction_error)
-        prediction = await self._ex.fetchrow(_ACTUALS, as_uuid(id), data.actual_roas,
-                                             data.actual_ctr, data.actual_cpc,
-                                             data.prediction_error)
+        prediction = await self.run(q.update_prediction_actuals(as_uuid(id), data.actual_roas,
+                                                                data.actual_ctr, data.actual_cpc,
+                                                                data.prediction_error))
         return found(prediction, "prediction", id)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from ..core.query import row, rows, value
+from . import queries as q
 from ._base import (
     DomainAPI,
     as_enum,
@@ -27,18 +27,6 @@ from ._base import (
 from .models import NewUser, Role, User, UserUpdate
 
 __all__ = ["UsersAPI", "api_key_digest"]
-
-_CREATE = row("create_user", User, str, str | None, Role, bytes | None, dict[str, Any],
-              redact=True)
-_BY_ID = row("get_user_by_id", User, UUID)
-_BY_EMAIL = row("get_user_by_email", User, str)
-_BY_API_KEY = row("get_user_by_api_key", User, bytes, redact=True)
-_UPDATE = row("update_user", User, UUID, list[str], str | None, str | None, Role | None,
-              dict[str, Any] | None)
-_SOFT_DELETE = value("soft_delete_user", UUID, UUID)
-_HARD_DELETE = value("hard_delete_user", UUID, UUID)
-_LIST = rows("list_users", User, int, int, Role | None)
-_SET_KEY = value("set_api_key_digest", UUID, UUID, bytes, redact=True)
 
 _KEY_PREFIX = "gw_"
 
@@ -66,14 +54,14 @@ class UsersAPI(DomainAPI):
             NewUser, email=email, name=name, role=role, api_key=api_key, settings=settings)
         digest = (api_key_digest(data.api_key.get_secret_value())
                   if data.api_key is not None else None)
-        user = await self._ex.fetchrow(_CREATE, data.email, data.name, data.role, digest,
-                                       data.settings or {})
+        user = await self.run(q.create_user(data.email, data.name, data.role, digest,
+                                            data.settings or {}))
         assert user is not None
         return user
 
     async def get_user_by_id(self, id: UUID | str) -> User | None:
         """The live user with this id, or None (also for a soft-deleted one)."""
-        return await self._ex.fetchrow(_BY_ID, as_uuid(id))
+        return await self.run(q.get_user_by_id(as_uuid(id)))
 
     async def get_user_by_email(self, email: str) -> User | None:
         """The live user with this email (case-insensitive), or None.
@@ -81,7 +69,7 @@ class UsersAPI(DomainAPI):
         Raises:
             InvalidInputError: ``email`` is not a string PostgreSQL text can hold.
         """
-        return await self._ex.fetchrow(_BY_EMAIL, as_text(email, "email"))
+        return await self.run(q.get_user_by_email(as_text(email, "email")))
 
     async def get_user_by_api_key(self, key: str) -> User | None:
         """Authenticate: the live user holding ``key``, or None. Soft-deleted users fail.
@@ -94,7 +82,7 @@ class UsersAPI(DomainAPI):
         """
         if as_text(key, "key") == "":
             return None
-        return await self._ex.fetchrow(_BY_API_KEY, api_key_digest(key))
+        return await self.run(q.get_user_by_api_key(api_key_digest(key)))
 
     async def update_user(self, id: UUID | str,
                           update: UserUpdate | Mapping[str, Any] | None = None,
@@ -115,8 +103,8 @@ class UsersAPI(DomainAPI):
         key = as_uuid(id)
         data = validate_update(UserUpdate, update, fields)
         given = sorted(data.model_fields_set)
-        user = await self._ex.fetchrow(_UPDATE, key, given, data.email, data.name,
-                                       data.role, data.settings)
+        user = await self.run(q.update_user(key, given, data.email, data.name,
+                                            data.role, data.settings))
         return found(user, "user", id)
 
     async def delete_user(self, id: UUID | str, soft: bool = True) -> None:
@@ -130,13 +118,13 @@ class UsersAPI(DomainAPI):
             NotFoundError: no live user has this id.
             ForeignKeyError: a hard delete refused by recorded conversions.
         """
-        await self._delete(_SOFT_DELETE, _HARD_DELETE, soft, "user", id)
+        await self._delete(q.soft_delete_user, q.hard_delete_user, soft, "user", id)
 
-    async def list_users(self, skip: int = 0, take: int = 100,
-                         role: Role | str | None = None) -> list[User]:
+    async def list_users(self, role: Role | str | None = None, *, skip: int = 0,
+                         take: int = 100) -> list[User]:
         """A page of live users, oldest first; ``1 <= take <= 1000``."""
         validate_page(skip, take)
-        return await self._ex.fetch(_LIST, skip, take, as_enum(Role, role, "role"))
+        return await self.run(q.list_users(skip, take, as_enum(Role, role, "role")))
 
     async def rotate_api_key(self, id: UUID | str) -> str:
         """Give a live user a new random API key and return it; this is its only copy.
@@ -145,6 +133,6 @@ class UsersAPI(DomainAPI):
             NotFoundError: no live user has this id.
         """
         key = _KEY_PREFIX + secrets.token_urlsafe(32)
-        updated = await self._ex.fetchval(_SET_KEY, as_uuid(id), api_key_digest(key))
+        updated = await self.run(q.rotate_api_key(as_uuid(id), api_key_digest(key)))
         found(updated, "user", id)
         return key
