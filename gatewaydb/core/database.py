@@ -33,7 +33,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, overload
+from typing import Any, ClassVar, Generic, Self, get_args, overload
 
 import anyio
 import asyncpg
@@ -87,6 +87,19 @@ class DatabaseStats:
     pool: PoolStatus | None
     #: Every server with its pool, when read replicas are configured.
     servers: list[ServerStatus] = field(default_factory=list)
+
+
+_ISOLATIONS: frozenset[str] = frozenset(get_args(Isolation))
+
+
+def _check_transaction_options(isolation: object, readonly: object, retries: object) -> None:
+    """Refuse malformed ``transaction()`` options before a connection is taken."""
+    if isolation is not None and not (isinstance(isolation, str) and isolation in _ISOLATIONS):
+        raise ConfigurationError(f"isolation must be one of {', '.join(sorted(_ISOLATIONS))}")
+    if not isinstance(readonly, bool):
+        raise ConfigurationError("readonly must be True or False")
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise ConfigurationError("retries must be a whole number >= 0")
 
 
 class Database(Generic[TxT]):
@@ -260,7 +273,13 @@ class Database(Generic[TxT]):
 
         Idempotent. After the wait (or on any error, cancellation included) the remaining
         connections are terminated.
+
+        Raises:
+            ConfigurationError: ``timeout`` is not a number of seconds >= 0.
         """
+        if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
+                or not timeout >= 0):  # NaN too
+            raise ConfigurationError("timeout must be a number of seconds >= 0")
         async with self._lock:
             pool, executor, router = self._pool, self._executor, self._router
             self._pool, self._executor, self._router, self._reader = None, None, None, None
@@ -445,14 +464,18 @@ class Database(Generic[TxT]):
             retries: callback form only; how many times to rerun on a conflict.
 
         Raises:
+            ConfigurationError: an unknown ``isolation``, a non-bool ``readonly``, ``retries``
+                not a whole number >= 0 (raised by the call itself, before any I/O).
+            InterfaceError: ``fn`` is not callable, or ``retries`` without ``fn``.
             TransactionConflictError: the conflict outlived the retries.
         """
+        _check_transaction_options(isolation, readonly, retries)
         if fn is None:
             if retries:
                 raise InterfaceError("retries= needs the callback form: transaction(fn, ...)")
             return TransactionBlock(self, isolation, readonly)
-        if retries < 0:
-            raise ConfigurationError("retries must be >= 0")
+        if not callable(fn):
+            raise InterfaceError("transaction(fn): fn must be a callable taking the transaction")
         return self._run_transaction(fn, isolation, readonly, retries)
 
     async def _run_transaction(self, fn: Callable[[TxT], Awaitable[T]],

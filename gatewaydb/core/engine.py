@@ -148,6 +148,8 @@ class Executor:
 
     async def run(self, call: Call[R]) -> R:
         """Run a declared statement: rows as models, one model or None, a value, or a tag."""
+        if type(call) is not Call:
+            _not_a_call(call)
         query = call.query
         args = call.args
         sql = self._engine.sql_of(query)
@@ -205,6 +207,8 @@ class Executor:
             InterfaceError: at once, for a statement not declared with ``rows`` or not
                 given to this database.
         """
+        if type(call) is not Call:
+            _not_a_call(call)
         if call.query.returns is not Returns.ROWS:
             raise InterfaceError(f"{call.query.name!r} is not declared with rows(): "
                                  "only a rows statement can be streamed")
@@ -241,6 +245,12 @@ class Executor:
             self._engine.observe(query, started, args, streamed=True)
             raise
         self._engine.observe(query, started, args, streamed=True)
+
+
+def _not_a_call(value: object) -> NoReturn:
+    raise InterfaceError(
+        f"expected a call of a declared statement, e.g. db.run(list_notes(owner_id)), got "
+        f"{type(value).__name__}")
 
 
 def row_mismatch(query: Query[Any, Any], exc: ValidationError) -> SchemaMismatchError:

@@ -352,6 +352,11 @@ def _translate_postgres(exc: asyncpg.PostgresError, statement: str | None,
     if sqlstate.startswith("23"):
         exc.detail = None  # row values; see the docstring above
     if cls is InvalidInputError:
+        if sqlstate.startswith("22"):
+            # Data exceptions quote the refused value ("invalid input syntax for type uuid:
+            # ..."), and so does asyncpg's own for an argument it cannot encode: say which
+            # kind of value was refused, never the value.
+            message = f"a value PostgreSQL cannot accept here (SQLSTATE {sqlstate})"
         return InvalidInputError([FieldError(_field_of(constraint, column, fields_of), message)],
                                  sqlstate=sqlstate, constraint=constraint, table=table,
                                  column=column)

@@ -7,6 +7,7 @@ every getter, list and aggregate here sees only live ones.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,15 @@ from uuid import UUID
 
 from ..core.errors import FieldError, InvalidInputError
 from . import queries as q
-from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
+from ._base import (
+    DomainAPI,
+    as_enum,
+    as_uuid,
+    found,
+    validate,
+    validate_page,
+    validate_update,
+)
 from .models import (
     Campaign,
     CampaignMetrics,
@@ -102,24 +111,30 @@ class CampaignsAPI(DomainAPI):
         return await self.run(q.list_campaigns(as_uuid(user_id, "user_id"), skip, take,
                                                as_enum(CampaignStatus, status, "status")))
 
-    async def update_campaign(self, id: UUID | str, update: CampaignUpdate | None = None,
+    async def update_campaign(self, id: UUID | str,
+                              update: CampaignUpdate | Mapping[str, Any] | None = None,
                               **fields: Any) -> Campaign:
         """Change the given fields (any of :class:`CampaignUpdate`'s); the rest are kept.
+
+        Give them as keywords, as a :class:`CampaignUpdate`, or as a mapping
+        (``update_campaign(id, {"status": "ACTIVE"})``) — one of the three.
 
         Nullable fields (``daily_budget``, the platform ids, the dates) are cleared by passing
         None; ``target_audience=None`` stores ``{}``. Totals have their own methods.
 
         Raises:
             InvalidInputError: an unknown field, a bad value, None for ``name``,
-                ``objective``, ``budget`` or ``status``, or dates out of order (against the
-                stored date too: that one the database reports).
+                ``objective``, ``budget`` or ``status``, dates out of order (against the
+                stored date too: that one the database reports), or both an update object
+                and keywords.
             NotFoundError: no live campaign has this id.
             ConflictError: the new ``meta_campaign_id`` / ``google_campaign_id`` is taken.
         """
-        data = update if update is not None else validate(CampaignUpdate, **fields)
+        key = as_uuid(id)
+        data = validate_update(CampaignUpdate, update, fields)
         _check_update(data)
         campaign = await self.run(q.update_campaign(
-            as_uuid(id), sorted(data.model_fields_set), data.name, data.objective,
+            key, sorted(data.model_fields_set), data.name, data.objective,
             data.budget, data.daily_budget, data.status, data.meta_campaign_id,
             data.google_campaign_id, data.target_audience, data.start_date, data.end_date))
         return found(campaign, "campaign", id)

@@ -23,6 +23,7 @@ from pydantic_core import ErrorDetails
 from ..core.errors import FieldError, InvalidInputError, NotFoundError
 from . import queries as q
 from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, found, validate, validate_page
+from ._checks import safe_name
 from .models import Clip, ClipScoring, ClipStatus, NewClip, Unit
 
 __all__ = ["ClipsAPI"]
@@ -63,11 +64,17 @@ _MANY = TypeAdapter(list[NewClip])
 
 def _item_error(error: ErrorDetails) -> FieldError:
     index, *path = error["loc"]
-    return FieldError(f"clips[{index}]" + "".join(f".{p}" for p in path), error["msg"])
+    return FieldError(f"clips[{index}]" + "".join(f".{safe_name(p)}" for p in path),
+                      error["msg"])
 
 
 def _validate_all(clips: Iterable[NewClip | Mapping[str, Any]]) -> list[ClipRecord]:
     """Every item as a record, or InvalidInputError naming each bad ``clips[i].field``."""
+    # A mapping or a string is iterable too, but iterating it would validate its keys or
+    # characters as clips: refuse it as a whole.
+    if not isinstance(clips, Iterable) or isinstance(clips, str | bytes | Mapping | BaseModel):
+        raise InvalidInputError([FieldError(
+            "clips", "must be an iterable (a list, say) of NewClip or mappings")])
     try:
         valid = _MANY.validate_python(list(clips))
     except ValidationError as exc:

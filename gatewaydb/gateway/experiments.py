@@ -18,6 +18,7 @@ from uuid import UUID
 from ..core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from . import queries as q
 from ._base import DomainAPI, as_uuid, found, validate, validate_page
+from ._checks import text_problem
 from .models import Experiment, ExperimentStatus, NewExperiment, Variant
 
 __all__ = ["ExperimentsAPI"]
@@ -27,6 +28,8 @@ def _check_winner(variant_id: object, confidence: object) -> float:
     errors = []
     if not isinstance(variant_id, str) or not variant_id:
         errors.append(FieldError("variant_id", "must be a non-empty string"))
+    elif (problem := text_problem(variant_id)) is not None:
+        errors.append(FieldError("variant_id", problem))
     if (not isinstance(confidence, int | float) or isinstance(confidence, bool)
             or not math.isfinite(confidence) or not 0 <= confidence <= 1):
         errors.append(FieldError("confidence", "must be a number from 0 to 1"))

@@ -4,7 +4,10 @@ Result models (``User``, ``Clip``, ...) are immutable snapshots of rows; their f
 seed service's, in snake_case, and the contract check proves at connect time that each
 statement's columns match them in name and type. Input models (``NewUser``, ``ClipScoring``,
 ...) validate arguments before any SQL runs; every domain method accepts one in place of
-keyword arguments.
+keyword arguments. Every string an input model accepts is text PostgreSQL can hold (no NUL, no
+lone surrogate), every JSON field holds only JSON (finite numbers, string keys; see
+:mod:`gatewaydb.gateway._checks`), every datetime is timezone-aware, and an API key is a
+:class:`~pydantic.SecretStr`, so ``repr`` and ``str`` of the model never show it.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from typing import Annotated, Any, NamedTuple
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from ..core import (
@@ -33,6 +40,7 @@ from ..core import (
     ServerHealth,
     ServerStatus,
 )
+from ._checks import check_json, check_text
 
 __all__ = [
     "Asset",
@@ -128,12 +136,30 @@ class ConversionSource(StrEnum):
 # ---------------------------------------------------------------------------------------------
 # Field types shared by inputs
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Any string bound for a text column: PostgreSQL text cannot hold NUL or a lone surrogate.
+PgStr = Annotated[str, AfterValidator(check_text)]
 Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Counter = Annotated[int, Field(ge=0, le=2**63 - 1)]
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Text = Annotated[PgStr, Field(min_length=1, max_length=10_000)]
+#: An ad platform's id, kept under a unique index: a btree entry holds at most ~2,700 bytes,
+#: which 200 characters never exceed (a longer value would fail as an index error).
+PlatformId = Annotated[PgStr, Field(min_length=1, max_length=200)]
+#: A JSON object as rows return it.
 JsonObject = dict[str, Any]
+#: A JSON object as inputs accept it: only JSON's types, finite numbers, storable text.
+#: Checked before Pydantic's dict validation, whose errors would quote a bad key.
+JsonInput = Annotated[dict[str, Any], BeforeValidator(check_json)]
+
+
+def _check_secret(value: SecretStr) -> SecretStr:
+    check_text(value.get_secret_value())
+    return value
+
+
+#: An API key as inputs accept it: masked in repr/str, 8 to 512 characters of storable text.
+ApiKey = Annotated[SecretStr, Field(min_length=8, max_length=512), AfterValidator(_check_secret)]
 
 
 class _Row(BaseModel):
@@ -168,17 +194,19 @@ class User(_Row):
 
 
 def _check_email(value: str) -> str:
-    if not _EMAIL.match(value) or len(value) > 320:
+    if len(value) > 320 or not _EMAIL.match(value):
         raise ValueError("not a valid email address")
-    return value
+    return check_text(value)
 
 
 class NewUser(_Input):
+    """A user to create; ``api_key`` is kept as a SecretStr (``.get_secret_value()``)."""
+
     email: str
     name: Text | None = None
     role: Role = Role.USER
-    api_key: Annotated[str, Field(min_length=8, max_length=512)] | None = None
-    settings: JsonObject | None = None
+    api_key: ApiKey | None = None
+    settings: JsonInput | None = None
 
     _email = field_validator("email")(_check_email)
 
@@ -189,7 +217,7 @@ class UserUpdate(_Input):
     email: str | None = None
     name: Text | None = None
     role: Role | None = None
-    settings: JsonObject | None = None
+    settings: JsonInput | None = None
 
     _email = field_validator("email")(lambda v: v if v is None else _check_email(v))
 
@@ -273,7 +301,7 @@ class NewClip(_Input):
     start_time: NonNegativeFloat
     end_time: NonNegativeFloat
     duration: NonNegativeFloat | None = None
-    features: JsonObject | None = None
+    features: JsonInput | None = None
     has_text: bool = False
     has_speech: bool = False
 
@@ -330,9 +358,9 @@ class NewCampaign(_Input):
     objective: CampaignObjective
     budget: Money
     daily_budget: Money | None = None
-    meta_campaign_id: Text | None = None
-    google_campaign_id: Text | None = None
-    target_audience: JsonObject | None = None
+    meta_campaign_id: PlatformId | None = None
+    google_campaign_id: PlatformId | None = None
+    target_audience: JsonInput | None = None
     start_date: AwareDatetime | None = None
     end_date: AwareDatetime | None = None
     status: CampaignStatus = CampaignStatus.DRAFT
@@ -356,9 +384,9 @@ class CampaignUpdate(_Input):
     budget: Money | None = None
     daily_budget: Money | None = None
     status: CampaignStatus | None = None
-    meta_campaign_id: Text | None = None
-    google_campaign_id: Text | None = None
-    target_audience: JsonObject | None = None
+    meta_campaign_id: PlatformId | None = None
+    google_campaign_id: PlatformId | None = None
+    target_audience: JsonInput | None = None
     start_date: AwareDatetime | None = None
     end_date: AwareDatetime | None = None
 
@@ -395,7 +423,13 @@ class Variant(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    id: Annotated[str, Field(min_length=1, max_length=200)]
+    id: Annotated[PgStr, Field(min_length=1, max_length=200)]
+
+    @model_validator(mode="after")
+    def _extra_is_json(self) -> Variant:
+        # Every key besides ``id`` is stored as given, so it must be storable JSON too.
+        check_json(self.model_extra or {})
+        return self
 
 
 class Experiment(_Row):
@@ -452,11 +486,11 @@ class Prediction(_Row):
 
 class NewPrediction(_Input):
     clip_id: UUID
-    model_version: Annotated[str, Field(min_length=1, max_length=200)]
+    model_version: Annotated[PgStr, Field(min_length=1, max_length=200)]
     predicted_roas: NonNegativeFloat | None = None
     predicted_ctr: Unit | None = None
     predicted_cpc: NonNegativeFloat | None = None
-    features: JsonObject | None = None
+    features: JsonInput | None = None
     confidence: Unit | None = None
 
 
@@ -499,6 +533,6 @@ class NewConversion(_Input):
     source: ConversionSource
     value: Money
     timestamp: AwareDatetime
-    external_id: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    external_id: Annotated[PgStr, Field(min_length=1, max_length=500)] | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     attributed_clip_id: UUID | None = None

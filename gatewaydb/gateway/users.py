@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from . import queries as q
-from ._base import DomainAPI, as_enum, as_uuid, found, validate, validate_page
+from ._base import (
+    DomainAPI,
+    as_enum,
+    as_text,
+    as_uuid,
+    found,
+    validate,
+    validate_page,
+    validate_update,
+)
 from .models import NewUser, Role, User, UserUpdate
 
 __all__ = ["UsersAPI", "api_key_digest"]
@@ -42,7 +52,8 @@ class UsersAPI(DomainAPI):
         """
         data = email if isinstance(email, NewUser) else validate(
             NewUser, email=email, name=name, role=role, api_key=api_key, settings=settings)
-        digest = api_key_digest(data.api_key) if data.api_key is not None else None
+        digest = (api_key_digest(data.api_key.get_secret_value())
+                  if data.api_key is not None else None)
         user = await self.run(q.create_user(data.email, data.name, data.role, digest,
                                             data.settings or {}))
         assert user is not None
@@ -53,30 +64,46 @@ class UsersAPI(DomainAPI):
         return await self.run(q.get_user_by_id(as_uuid(id)))
 
     async def get_user_by_email(self, email: str) -> User | None:
-        """The live user with this email (case-insensitive), or None."""
-        return await self.run(q.get_user_by_email(email))
+        """The live user with this email (case-insensitive), or None.
+
+        Raises:
+            InvalidInputError: ``email`` is not a string PostgreSQL text can hold.
+        """
+        return await self.run(q.get_user_by_email(as_text(email, "email")))
 
     async def get_user_by_api_key(self, key: str) -> User | None:
-        """Authenticate: the live user holding ``key``, or None. Soft-deleted users fail."""
-        if not isinstance(key, str) or not key:
+        """Authenticate: the live user holding ``key``, or None. Soft-deleted users fail.
+
+        An empty key matches no one (None).
+
+        Raises:
+            InvalidInputError: ``key`` is not a string, or not valid text (NUL, lone
+                surrogate) — no key could ever have been created so; the key is not shown.
+        """
+        if as_text(key, "key") == "":
             return None
         return await self.run(q.get_user_by_api_key(api_key_digest(key)))
 
-    async def update_user(self, id: UUID | str, update: UserUpdate | None = None,
+    async def update_user(self, id: UUID | str,
+                          update: UserUpdate | Mapping[str, Any] | None = None,
                           **fields: Any) -> User:
         """Change the given fields (``email``, ``name``, ``role``, ``settings``).
 
+        Give them as keywords (``update_user(id, name="Ann")``), as a :class:`UserUpdate`,
+        or as a mapping (``update_user(id, {"name": "Ann"})``) — one of the three.
         ``settings`` replaces the stored object; merge first (``{**user.settings, ...}``)
         to keep other keys, as the seed does.
 
         Raises:
-            InvalidInputError: an unknown field or a bad value.
+            InvalidInputError: an unknown field, a bad value, or both an update object and
+                keywords.
             NotFoundError: no live user has this id.
             ConflictError: the new email is taken.
         """
-        data = update if update is not None else validate(UserUpdate, **fields)
+        key = as_uuid(id)
+        data = validate_update(UserUpdate, update, fields)
         given = sorted(data.model_fields_set)
-        user = await self.run(q.update_user(as_uuid(id), given, data.email, data.name,
+        user = await self.run(q.update_user(key, given, data.email, data.name,
                                             data.role, data.settings))
         return found(user, "user", id)
 

@@ -1,0 +1,109 @@
+"""What PostgreSQL and JSON can hold, checked in Python before any SQL runs.
+
+Two kinds of value reach the server unchanged and can fail there, or worse, silently change:
+
+* **Text.** PostgreSQL ``text`` cannot hold U+0000, and a string with a lone surrogate
+  (``"\\ud800"``) has no UTF-8 form at all, so the driver cannot even send it. Both are refused.
+* **JSON.** JSON has no NaN or infinity (orjson would write ``null`` without a word), object
+  keys are strings, and a number must fit the encoder's 64 bits. Only JSON's own types are
+  accepted — ``dict``, ``list``/``tuple``, ``str``, ``int``, ``float``, ``bool``, ``None`` —
+  so that what is stored is what is read back (a ``datetime`` would come back as a string).
+
+Messages name the place, never the value: a refused value may be a secret.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["MAX_JSON_DEPTH", "check_json", "check_text", "safe_name", "text_problem"]
+
+#: Deepest nesting accepted in a JSON document (orjson's encoder stops at 255 levels; the
+#: margin leaves room for the arrays and objects gatewaydb wraps documents in).
+MAX_JSON_DEPTH = 128
+
+# orjson encodes integers from -2**63 to 2**64 - 1 and refuses the rest.
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
+_NOT_JSON = "is not a JSON value (dict, list, str, int, float, bool or None)"
+
+
+def text_problem(value: str) -> str | None:
+    """Why PostgreSQL text cannot hold ``value``, or None when it can."""
+    if "\x00" in value:
+        return "must not contain NUL characters (U+0000)"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be valid Unicode (it holds a lone surrogate)"
+    return None
+
+
+def check_text(value: str) -> str:
+    """``value``, or ValueError when PostgreSQL text cannot hold it (a Pydantic validator)."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def safe_name(part: object) -> str:
+    """A key or field name fit to quote in an error message.
+
+    Names come from the caller (unknown keyword arguments, JSON keys); one holding a lone
+    surrogate would make the message itself unprintable, and a long one is likely data.
+    """
+    text = str(part)
+    if len(text) <= 64 and text.isprintable() and text_problem(text) is None:
+        return text
+    return "<unprintable name>"
+
+
+def _problems(document: Any) -> Iterator[tuple[int, str]]:
+    """Each problem with the depth it is at (the document itself is at depth 0)."""
+    # Iterative, not recursive: a deep document must be refused, not crash the checker.
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            yield depth, f"nests deeper than {MAX_JSON_DEPTH} levels"
+        elif isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                yield depth, problem
+        elif value is None or isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            if not _INT_MIN <= value <= _INT_MAX:
+                yield depth, "is an integer outside the 64-bit range JSON is stored with"
+        elif type(value) is float:  # orjson encodes float itself, no subclass
+            if not math.isfinite(value):
+                yield depth, "must be a finite number (JSON has no NaN or infinity)"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    yield depth, "has a key that is not a string (JSON keys are strings)"
+                    continue
+                problem = text_problem(key)
+                if problem is not None:
+                    yield depth, f"has a key that {problem}"
+                    continue
+                stack.append((item, depth + 1))
+        elif isinstance(value, list) or type(value) is tuple:
+            stack.extend((item, depth + 1) for item in value)
+        else:
+            yield depth, _NOT_JSON
+
+
+def check_json(document: Any) -> Any:
+    """``document``, or ValueError saying why it is not storable JSON (a Pydantic validator).
+
+    Reports the first problem found and its depth, e.g. ``a value at depth 2 must be a finite
+    number``. Not its path: keys are the caller's data as much as values are.
+    """
+    for depth, problem in _problems(document):
+        raise ValueError(f"a value at depth {depth} {problem}" if depth else f"it {problem}")
+    return document
