@@ -18,6 +18,16 @@ from __future__ import annotations
 
 from . import errors
 from .database import Database, DatabaseStats, Transaction
+from .observe import (
+    Endpoint,
+    Observer,
+    PoolSource,
+    ServerPool,
+    StatementEvent,
+    TransactionEnd,
+    TransactionStart,
+    WaitEvent,
+)
 from .query import Call, Query, command, row, rows, value
 from .reports import (
     ContractState,
@@ -35,14 +45,22 @@ __all__ = [
     "ContractState",
     "Database",
     "DatabaseStats",
+    "Endpoint",
     "HealthReport",
     "HealthStatus",
+    "Observer",
+    "PoolSource",
     "PoolStatus",
     "Query",
     "ServerHealth",
+    "ServerPool",
     "ServerStatus",
     "Settings",
+    "StatementEvent",
     "Transaction",
+    "TransactionEnd",
+    "TransactionStart",
+    "WaitEvent",
     "command",
     "errors",
     "on_primary",

@@ -51,6 +51,7 @@ from .errors import (
     translate_error,
 )
 from .health import check_schema, probe
+from .observe import Endpoint, Observer, ServerPool
 from .pool_executor import PoolExecutor
 from .pooler import refuse_transaction_pooler
 from .query import Call, Query, collect
@@ -120,6 +121,9 @@ class Database(Generic[TxT]):
             read-your-writes (see :mod:`gatewaydb.core.routing`). None: with ``url`` None,
             ``$DATABASE_REPLICA_URLS`` (comma-separated) when :meth:`connect` runs; else none.
         max_replica_lag: seconds a replica may be behind and still serve reads.
+        observers: objects told of every statement, connection wait and transaction, for
+            tracing and metrics (:mod:`gatewaydb.core.observe`; :mod:`gatewaydb.otel`,
+            :mod:`gatewaydb.prometheus`). None: nothing is observed, at no cost.
         **settings: overrides for any setting in :mod:`gatewaydb.settings`.
 
     Raises:
@@ -132,7 +136,8 @@ class Database(Generic[TxT]):
     def __init__(self, url: str | None = None, *, sql_paths: Iterable[Path | str] = (),
                  queries: Iterable[object] = (), migrations_path: Path | str | None = None,
                  replicas: Sequence[str] | None = None, max_replica_lag: float = 5.0,
-                 **settings: Any) -> None:
+                 observers: Iterable[Observer] | None = None, **settings: Any) -> None:
+        self._observers = list(observers or ())
         self._migrations = Path(migrations_path) if migrations_path is not None else None
         core_sql: list[Path] = [meta.SQL_DIR]
         core_sources: list[object] = [meta]
@@ -205,7 +210,8 @@ class Database(Generic[TxT]):
             except BaseException:
                 pool.terminate()
                 raise
-            executor = PoolExecutor(Engine(registry, queries, settings), pool)
+            engine = Engine(registry, queries, settings, self._observers)
+            executor = PoolExecutor(engine, pool, Endpoint.from_dsn("primary", settings.dsn))
             try:
                 await self._connect_replicas(executor, pool, len(queries))
             except BaseException:
@@ -214,6 +220,8 @@ class Database(Generic[TxT]):
             self._pool, self._executor = pool, executor
             self._state = _State.OPEN
             log.info("connected to %s", settings.public_dsn())
+            if engine.observers is not None:
+                engine.observers.connected(self)
 
     def _replica_list(self) -> list[str]:
         if self._replica_urls is not None:
@@ -287,6 +295,8 @@ class Database(Generic[TxT]):
                 self._state = _State.CLOSED
             if pool is None:
                 return
+            if executor is not None and executor.engine.observers is not None:
+                executor.engine.observers.disconnected(self)
             try:
                 with anyio.move_on_after(timeout) as waited:
                     if router is not None:
@@ -524,6 +534,20 @@ class Database(Generic[TxT]):
         report = await probe(self._executor, self._settings, self._pool_status,
                              self.check if check_contract else None, self._migrations)
         return self._router.add_to(report) if self._router is not None else report
+
+    def pools(self) -> list[ServerPool]:
+        """Every server's pool as it is now, the primary first (empty when not connected).
+
+        Synchronous and cheap (no I/O, no statement summaries): what metrics collectors read
+        at each scrape. Replicas are named ``replica1``, ``replica2``... in ``replicas=`` order.
+        """
+        if self._router is not None:
+            return [ServerPool(s.executor.server or Endpoint.from_dsn(s.name, s.dsn),
+                               pool_status(s.pool, s.executor)) for s in self._router.servers]
+        executor, pool = self._executor, self._pool
+        if executor is None or pool is None or executor.server is None:
+            return []
+        return [ServerPool(executor.server, pool_status(pool, executor))]
 
     def _pool_status(self) -> PoolStatus | None:
         if self._pool is None or self._executor is None:

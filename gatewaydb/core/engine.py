@@ -28,6 +28,7 @@ from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel, ValidationError
 
 from .errors import InterfaceError, SchemaMismatchError, SchemaProblem, translate_error
+from .observe import Endpoint, Observer, Observers, log_statement
 from .query import Call, Query, Returns
 from .registry import Registry
 from .rows import RowMapper, mapper_for
@@ -72,15 +73,17 @@ class _CopyLabel:
     name: str
     constraints: Mapping[str, str]
     redact: bool = False
+    table: str = ""
+    columns: tuple[str, ...] = ()
 
 
 class Engine:
-    """SQL text, mappers, stats and logging shared by one database's executors."""
+    """SQL text, mappers, stats, logging and observers shared by one database's executors."""
 
-    __slots__ = ("mappers", "queries", "settings", "sql", "stats")
+    __slots__ = ("mappers", "observers", "queries", "settings", "sql", "stats")
 
     def __init__(self, registry: Registry, queries: Mapping[str, Query[Any, Any]],
-                 settings: Settings) -> None:
+                 settings: Settings, observers: Iterable[Observer] = ()) -> None:
         self.settings = settings
         self.stats = StatsRecorder()
         self.queries: dict[str, Query[Any, Any]] = dict(queries)
@@ -88,6 +91,9 @@ class Engine:
         self.mappers: dict[str, RowMapper[Any]] = {
             name: mapper_for(query.model) for name, query in queries.items()
             if query.model is not None}
+        #: None without observers: the one check a call pays (see core/observe.py).
+        self.observers = Observers.of(observers, Endpoint.from_dsn("primary", settings.dsn),
+                                      self.sql)
 
     def sql_of(self, query: Query[Any, Any]) -> str:
         """``query``'s SQL, or InterfaceError if this database was not given ``query``."""
@@ -98,36 +104,37 @@ class Engine:
         return self.sql[query.name]
 
     def observe(self, query: _Observed, started: float, args: Sequence[Any],
-                error: BaseException | None = None, *, streamed: bool = False) -> None:
-        """Record one call's duration and log it (DEBUG; WARNING when slow)."""
+                error: BaseException | None = None, *, streamed: bool = False,
+                by: Executor | None = None) -> None:
+        """Record one call's duration, tell the observers and log it (DEBUG; INFO with
+        ``log_queries``; WARNING when slow). ``by`` is the executor that ran it."""
         elapsed = perf_counter() - started
         self.stats.record(query.name, elapsed, failed=error is not None)
+        if self.observers is not None:
+            self.observers.statement(query, elapsed, error, streamed=streamed, by=by)
         # A stream's duration is the consumer's pace, not the server's: never "slow".
         slow = elapsed >= self.settings.slow_query_threshold and not streamed
-        if not (slow or query_log.isEnabledFor(logging.DEBUG)):
-            return
-        shown = ("<redacted>" if query.redact or not self.settings.log_parameters
-                 else repr(tuple(args)))
-        outcome = f" failed: {type(error).__name__}" if error is not None else ""
-        level = logging.WARNING if slow else logging.DEBUG
-        query_log.log(level, "%s%s %.3f ms params=%s%s", "slow statement " if slow else "",
-                      query.name, elapsed * 1e3, shown, outcome,
-                      extra={"statement": query.name, "duration_ms": elapsed * 1e3})
+        if slow or self.settings.log_queries or query_log.isEnabledFor(logging.DEBUG):
+            log_statement(self.settings, self.sql, query, elapsed, args, error, slow=slow)
 
     def fail(self, query: _Observed, started: float, args: Sequence[Any],
-             exc: BaseException) -> NoReturn:
+             exc: BaseException, by: Executor | None = None) -> NoReturn:
         """Record a failed call and raise its gatewaydb translation."""
-        self.observe(query, started, args, exc)
         error = translate_error(exc, query.name, query.constraints)
+        self.observe(query, started, args, error, by=by)
         if error is exc:
             raise error
         raise error from exc
 
-    def cancelled(self, query: _Observed) -> None:
-        """Count a call whose task was cancelled before it finished."""
+    def cancelled(self, query: _Observed, started: float | None = None,
+                  by: Executor | None = None) -> None:
+        """Count a call whose task was cancelled before it finished (never an error)."""
         self.stats.record_cancelled(query.name)
-        if query_log.isEnabledFor(logging.DEBUG):
-            query_log.debug("%s cancelled", query.name, extra={"statement": query.name})
+        if self.observers is not None and started is not None:
+            self.observers.statement(query, perf_counter() - started, None, cancelled=True,
+                                     by=by)
+        if self.settings.log_queries or query_log.isEnabledFor(logging.DEBUG):
+            log_statement(self.settings, self.sql, query, None, (), None, cancelled=True)
 
 
 class Executor:
@@ -143,6 +150,11 @@ class Executor:
         """The shared engine (stats, mappers, SQL text)."""
         return self._engine
 
+    def served_by(self) -> Endpoint | None:
+        """The server of the call that just ended in this task, for observers (None: the
+        primary)."""
+        return None
+
     async def _run(self, query: Query[Any, Any], sql: str, args: Sequence[Any]) -> Any:
         raise NotImplementedError
 
@@ -157,11 +169,11 @@ class Executor:
         try:
             result = await self._run(query, sql, args)
         except Exception as exc:
-            self._engine.fail(query, started, args, exc)
+            self._engine.fail(query, started, args, exc, self)
         except asyncio.CancelledError:
-            self._engine.cancelled(query)
+            self._engine.cancelled(query, started, self)
             raise
-        self._engine.observe(query, started, args)
+        self._engine.observe(query, started, args, by=self)
         returns = query.returns
         if returns is Returns.ROWS or (returns is Returns.ROW and result is not None):
             mapper = self._engine.mappers[query.name]
@@ -181,16 +193,17 @@ class Executor:
         ``constraints`` maps constraint names to fields, as a declaration's do. Stats and
         logs name the operation ``copy_<table>``.
         """
-        label = _CopyLabel(f"copy_{table}", constraints or {})
+        label = _CopyLabel(f"copy_{table}", constraints or {}, table=table,
+                           columns=tuple(columns))
         started = perf_counter()
         try:
             status = await self._copy(table, columns, records)
         except Exception as exc:
-            self._engine.fail(label, started, (), exc)
+            self._engine.fail(label, started, (), exc, self)
         except asyncio.CancelledError:
-            self._engine.cancelled(label)
+            self._engine.cancelled(label, started, self)
             raise
-        self._engine.observe(label, started, ())
+        self._engine.observe(label, started, (), by=self)
         return int(status.rsplit(" ", 1)[-1])
 
     async def _copy(self, table: str, columns: Sequence[str],
@@ -236,15 +249,15 @@ class Executor:
                 if len(records) < chunk_size:
                     break
         except Exception as exc:
-            self._engine.fail(query, started, args, exc)
+            self._engine.fail(query, started, args, exc, self)
         except asyncio.CancelledError:
-            self._engine.cancelled(query)
+            self._engine.cancelled(query, started, self)
             raise
         except GeneratorExit:
             # The consumer stopped early (break, aclose): a finished call, not a failure.
-            self._engine.observe(query, started, args, streamed=True)
+            self._engine.observe(query, started, args, streamed=True, by=self)
             raise
-        self._engine.observe(query, started, args, streamed=True)
+        self._engine.observe(query, started, args, streamed=True, by=self)
 
 
 def _not_a_call(value: object) -> NoReturn:

@@ -31,6 +31,7 @@ import contextlib
 import logging
 import random
 from collections import deque
+from time import perf_counter
 from typing import Any
 
 import anyio
@@ -43,6 +44,7 @@ from .errors import (
     is_connection_loss,
     translate_error,
 )
+from .observe import Endpoint, Observers, WaitOutcome
 from .settings import Settings
 
 __all__ = ["FreeList", "Lease", "roll_back"]
@@ -105,10 +107,15 @@ class FreeList:
     """
 
     __slots__ = ("_closing", "_generation", "_idle", "_idle_timeout", "_max", "_max_queries",
-                 "_min", "_pool", "_sweeper", "_taken", "_timeout", "_waiters")
+                 "_min", "_observers", "_pool", "_server", "_sweeper", "_taken", "_timeout",
+                 "_waiters")
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings,
+                 observers: Observers | None = None, server: Endpoint | None = None) -> None:
         self._pool = pool
+        # Told how long each acquire waited (None: nobody listens, nothing is timed).
+        self._observers = observers
+        self._server = server
         self._timeout = settings.pool_timeout
         self._idle_timeout = settings.idle_timeout
         self._max_queries = settings.max_queries
@@ -128,6 +135,11 @@ class FreeList:
         """Idle connections: the free list's and asyncpg's."""
         return len(self._idle) + self._pool.get_idle_size()
 
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for a connection (or for room to open one)."""
+        return sum(not w.done() for w in self._waiters)
+
     # -- acquire -------------------------------------------------------------------------
 
     async def acquire(self, deadline: float | None = None) -> Lease:
@@ -144,9 +156,26 @@ class FreeList:
         while idle:
             lease = idle.pop()
             if not is_dead(lease.conn):
+                if self._observers is not None:
+                    self._observers.connection_wait(self._server, 0.0, "ok")
                 return lease
             self._discard(lease)
-        return await self._acquire_slow(deadline)
+        if self._observers is None:
+            return await self._acquire_slow(deadline)
+        return await self._acquire_observed(deadline, self._observers)
+
+    async def _acquire_observed(self, deadline: float | None, observers: Observers) -> Lease:
+        started = perf_counter()
+        try:
+            lease = await self._acquire_slow(deadline)
+        except BaseException as exc:
+            outcome: WaitOutcome = (
+                "cancelled" if isinstance(exc, asyncio.CancelledError)
+                else "timeout" if isinstance(exc, PoolTimeoutError) else "unavailable")
+            observers.connection_wait(self._server, perf_counter() - started, outcome)
+            raise
+        observers.connection_wait(self._server, perf_counter() - started, "ok")
+        return lease
 
     async def _acquire_slow(self, deadline: float | None) -> Lease:
         loop = asyncio.get_running_loop()

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from .engine import Engine, Executor, is_dead
 from .errors import DatabaseUnavailableError, translate_error
+from .observe import Endpoint
 from .pool import FreeList, Lease, roll_back
 from .query import Call, Query
 
@@ -55,11 +56,14 @@ def is_read_only(sql: str) -> bool:
 class PoolExecutor(Executor):
     """Borrows a connection from the free list for each call."""
 
-    __slots__ = ("_reads", "_timeout", "connections")
+    __slots__ = ("_reads", "_timeout", "connections", "server")
 
-    def __init__(self, engine: Engine, pool: asyncpg.Pool) -> None:
+    def __init__(self, engine: Engine, pool: asyncpg.Pool,
+                 server: Endpoint | None = None) -> None:
         super().__init__(engine)
-        self.connections = FreeList(pool, engine.settings)
+        #: The server this pool connects to (None: the primary), for observers.
+        self.server = server
+        self.connections = FreeList(pool, engine.settings, engine.observers, server)
         self._timeout = engine.settings.pool_timeout
         self._reads = frozenset(name for name, sql in engine.sql.items() if is_read_only(sql))
 
@@ -67,6 +71,9 @@ class PoolExecutor(Executor):
     def idle_count(self) -> int:
         """Idle connections: the free list's and asyncpg's."""
         return self.connections.idle_count
+
+    def served_by(self) -> Endpoint | None:
+        return self.server
 
     def is_read(self, query: Query[Any, Any]) -> bool:
         """Whether ``query`` may run again after its connection was lost mid-call."""

@@ -21,6 +21,8 @@ class PoolStatus(_Report):
     in_use: int
     idle: int
     max_size: int
+    #: Callers waiting for a connection.
+    waiting: int = 0
 
 
 class HealthStatus(StrEnum):

@@ -39,6 +39,7 @@ from pydantic import BaseModel
 from . import meta
 from .engine import Executor
 from .errors import ConfigurationError, PoolTimeoutError, is_connection_loss
+from .observe import Endpoint
 from .pool_executor import PoolExecutor, is_read_only
 from .query import Call, Query
 from .reports import HealthReport, HealthStatus, PoolStatus, ServerHealth, ServerStatus
@@ -95,7 +96,8 @@ def pool_status(pool: asyncpg.Pool, executor: PoolExecutor) -> PoolStatus:
     """A pool's size and use, counting the executor's free list as idle."""
     size = pool.get_size()
     idle = executor.idle_count
-    return PoolStatus(size=size, in_use=size - idle, idle=idle, max_size=pool.get_max_size())
+    return PoolStatus(size=size, in_use=size - idle, idle=idle, max_size=pool.get_max_size(),
+                      waiting=executor.connections.waiting)
 
 
 def _connection_failure(exc: BaseException) -> bool:
@@ -133,6 +135,9 @@ class Router:
                                                     default=False)
         # (loop time, primary WAL position) samples, oldest first: see _poll_all.
         self._history: deque[tuple[float, int]] = deque()
+        #: The server that ran the last call to end: set with no await before the caller
+        #: reads it (RoutingExecutor.served_by), so no other task can change it in between.
+        self.served: Server = self.primary
 
     @classmethod
     async def open(cls, primary: Server, urls: Sequence[str], max_lag: float,
@@ -144,8 +149,9 @@ class Router:
         try:
             for number, url in enumerate(urls, 1):
                 dsn, pool = await make_pool(url)
-                replicas.append(Server(f"replica{number}", "replica", dsn, pool,
-                                       PoolExecutor(primary.executor.engine, pool)))
+                name = f"replica{number}"
+                replicas.append(Server(name, "replica", dsn, pool, PoolExecutor(
+                    primary.executor.engine, pool, Endpoint.from_dsn(name, dsn))))
             router = cls(primary, replicas, max_lag, primary.executor.engine.sql)
             await router.start()
         except BaseException:
@@ -312,14 +318,19 @@ class Router:
                 result = await run(replica.executor)
             except Exception as exc:
                 if not _connection_failure(exc):
+                    self.served = replica
                     raise
                 replica.retried += 1
                 self._set_state(replica, "down", str(exc).splitlines()[0] if str(exc)
                                 else type(exc).__name__)
                 continue
             replica.reads += 1
+            self.served = replica
             return result
-        result = await run(primary.executor)
+        try:
+            result = await run(primary.executor)
+        finally:
+            self.served = primary
         primary.reads += 1
         return result
 
@@ -337,21 +348,30 @@ class RoutingExecutor(Executor):
         super().__init__(router.primary.executor.engine)
         self._router = router
 
+    def served_by(self) -> Endpoint | None:
+        return self._router.served.executor.server
+
     async def _run(self, query: Query[Any, Any], sql: str, args: Sequence[Any]) -> Any:
         router = self._router
         if router.routes(query):
             return await router.read(lambda ex: ex._run(query, sql, args))
-        result = await router.primary.executor._run(query, sql, args)
-        if router.is_read_only(query):
-            router.primary.reads += 1  # pinned by db.primary()
-        else:
-            await router.wrote()
+        try:
+            result = await router.primary.executor._run(query, sql, args)
+            if router.is_read_only(query):
+                router.primary.reads += 1  # pinned by db.primary()
+            else:
+                await router.wrote()
+        finally:
+            router.served = router.primary
         return result
 
     async def _copy(self, table: str, columns: Sequence[str],
                     records: Iterable[Sequence[Any]]) -> str:
-        status = await self._router.primary.executor._copy(table, columns, records)
-        await self._router.wrote()
+        try:
+            status = await self._router.primary.executor._copy(table, columns, records)
+            await self._router.wrote()
+        finally:
+            self._router.served = self._router.primary
         return status
 
     async def _iterate(self, call: Call[list[M]], sql: str,

@@ -18,7 +18,10 @@ statement_cache        true     prepared statements cached per connection; false
                                 PgBouncer transaction pooling (unnamed statements)
 check_schema           true     run the contract check at connect()
 slow_query_threshold   0.5      seconds; slower statements are logged at WARNING
-log_parameters         false    include parameter values in DEBUG query logs
+log_queries            false    log every statement's SQL, name and duration at INFO on
+                                ``gatewaydb.query`` (Prisma's ``log: ['query']``)
+log_parameters         false    include parameter values in query logs (never for
+                                statements declared ``redact=True``)
 =====================  =======  ==========================================================
 
 Unknown parameters in the URL's query string are passed through to asyncpg (``host=`` for a
@@ -99,6 +102,7 @@ class Settings:
     statement_cache: bool = True
     check_schema: bool = True
     slow_query_threshold: float = 0.5
+    log_queries: bool = False
     log_parameters: bool = False
 
     @classmethod
@@ -195,5 +199,6 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "statement_cache": _boolean,
     "check_schema": _boolean,
     "slow_query_threshold": _seconds,
+    "log_queries": _boolean,
     "log_parameters": _boolean,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
+from time import perf_counter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, cast
 
@@ -150,7 +151,8 @@ class TransactionBlock(Generic[TxT]):
     written.
     """
 
-    __slots__ = ("_db", "_executor", "_isolation", "_lease", "_native", "_readonly", "_tx")
+    __slots__ = ("_db", "_executor", "_isolation", "_lease", "_native", "_observed",
+                 "_readonly", "_tx")
 
     def __init__(self, db: Database[TxT], isolation: Isolation | None,
                  readonly: bool) -> None:
@@ -161,12 +163,28 @@ class TransactionBlock(Generic[TxT]):
         self._lease: Lease | None = None
         self._native: Any = None
         self._tx: TxT | None = None
+        # Observers' handles and the start time, while observed (see core/observe.py).
+        self._observed: tuple[list[object], float] | None = None
 
     async def __aenter__(self) -> TxT:
         if self._lease is not None or self._tx is not None:
             raise InterfaceError("this transaction block is already in use; open a new one "
                                  "with db.transaction()")
         pool_ex = self._db._pool_executor()
+        observers = pool_ex.engine.observers
+        if observers is None:
+            return await self._begin(pool_ex)
+        handles = observers.transaction_started(self._isolation, self._readonly)
+        started = perf_counter()
+        try:
+            tx = await self._begin(pool_ex)
+        except BaseException as exc:
+            observers.transaction_ended(handles, perf_counter() - started, exc, failed=True)
+            raise
+        self._observed = handles, started
+        return tx
+
+    async def _begin(self, pool_ex: PoolExecutor) -> TxT:
         deadline: float | None = None
         while True:
             lease = await pool_ex.acquire(deadline)
@@ -193,6 +211,20 @@ class TransactionBlock(Generic[TxT]):
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
+        observed, self._observed = self._observed, None
+        if observed is None or self._executor is None:
+            return await self._end(exc_type)
+        observers, (handles, started) = self._executor.engine.observers, observed
+        assert observers is not None
+        try:
+            await self._end(exc_type)
+        except BaseException as failure:
+            observers.transaction_ended(handles, perf_counter() - started, failure,
+                                        failed=True)
+            raise
+        observers.transaction_ended(handles, perf_counter() - started, exc, failed=False)
+
+    async def _end(self, exc_type: type[BaseException] | None) -> None:
         pool_ex, lease, tx = self._executor, self._lease, self._tx
         if pool_ex is None or lease is None or tx is None:
             raise InterfaceError("transaction block exited without entering")

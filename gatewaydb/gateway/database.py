@@ -34,6 +34,7 @@ class Database(core.Database[Transaction], GatewayAPI):
         sql_paths: more ``.sql`` directories, loaded after the Gateway's ``sql/``.
         queries: the declarations of those statements (modules, classes, declarations).
         replicas, max_replica_lag: read replicas, as for :class:`gatewaydb.core.Database`.
+        observers: tracing and metrics, as for :class:`gatewaydb.core.Database`.
         **settings: overrides for any setting in :mod:`gatewaydb.settings`.
     """
 
@@ -42,11 +43,12 @@ class Database(core.Database[Transaction], GatewayAPI):
 
     def __init__(self, url: str | None = None, *, sql_paths: Iterable[Path | str] = (),
                  queries: Iterable[object] = (), replicas: Sequence[str] | None = None,
-                 max_replica_lag: float = 5.0, **settings: Any) -> None:
+                 max_replica_lag: float = 5.0, observers: Iterable[core.Observer] | None = None,
+                 **settings: Any) -> None:
         super().__init__(url, sql_paths=(sql_dir(), *sql_paths),
                          queries=(gateway_queries, *queries),
                          migrations_path=migrations_dir(), replicas=replicas,
-                         max_replica_lag=max_replica_lag, **settings)
+                         max_replica_lag=max_replica_lag, observers=observers, **settings)
 
     @classmethod
     def get_instance(cls) -> Database:
