@@ -74,7 +74,7 @@ class _CopyLabel:
     constraints: Mapping[str, str]
     redact: bool = False
     table: str = ""
-    columns: tuple[str, ...] = ()
+    columns: Sequence[str] = ()
 
 
 class Engine:
@@ -193,8 +193,7 @@ class Executor:
         ``constraints`` maps constraint names to fields, as a declaration's do. Stats and
         logs name the operation ``copy_<table>``.
         """
-        label = _CopyLabel(f"copy_{table}", constraints or {}, table=table,
-                           columns=tuple(columns))
+        label = _CopyLabel(f"copy_{table}", constraints or {}, table=table, columns=columns)
         started = perf_counter()
         try:
             status = await self._copy(table, columns, records)

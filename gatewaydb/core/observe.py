@@ -242,8 +242,9 @@ class Observers:
                                           self._operations[query.name], None)
             kind: StatementKind = "stream" if streamed else "statement"
         else:
-            table: str = getattr(query, "table", "")
-            sql, operation, collection = copy_sql(query), "COPY", table or None
+            table: object = getattr(query, "table", "")
+            sql, operation, collection = (copy_sql(query), "COPY",
+                                          table if isinstance(table, str) and table else None)
             kind = "copy"
         event = StatementEvent(query.name, kind, sql, operation, collection, self._server(by),
                                duration, outcome, error if outcome == "error" else None,
@@ -347,9 +348,12 @@ def operation_of(sql: str) -> str | None:
 
 def copy_sql(label: _Observed) -> str:
     """The COPY command asyncpg sends for a ``copy_records`` call (for logs and traces)."""
-    table: str = getattr(label, "table", "")
-    columns: Sequence[str] = getattr(label, "columns", ())
-    return (f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)" if columns
+    table: object = getattr(label, "table", "")
+    columns: object = getattr(label, "columns", ())
+    # What the caller passed, unchecked: asyncpg refuses a malformed COPY, which is logged.
+    names = ([c for c in columns if isinstance(c, str)]
+             if isinstance(columns, Sequence) and not isinstance(columns, str) else [])
+    return (f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT binary)" if names
             else f"COPY {table} FROM STDIN (FORMAT binary)")
 
 
