@@ -37,10 +37,12 @@ migrate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.scaleout
+	$(BIN)/python -m bench.tracing
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
 	$(BIN)/python -m bench.scaleout --quick
+	$(BIN)/python -m bench.tracing --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -22,7 +22,7 @@ from .hotpaths import HOT_PATHS
 from .paths import QUICK_RESULTS_DIR, RESULTS_DIR
 from .report import build_result, compare, format_table, result_path, write_json
 from .runner import run
-from .server import bench_database
+from .server import bench_database, database_name
 
 #: ``make bench``: medians over up to 2,000 samples, or 4 s of samples, per hot path.
 FULL = Budget(warmup_seconds=0.5, warmup_min=20, seconds=4.0, min_samples=20,
@@ -79,11 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("gatewaydb").addHandler(logging.NullHandler())
     # A partial run is no reference for the next full one: it goes with the quick results.
     out: Path = args.out or (QUICK_RESULTS_DIR if args.quick or only else RESULTS_DIR)
-    # One database per scale on the embedded server, so a quick run never replaces the
-    # full data set (and its two-minute load) with a tiny one.
-    name = "gatewaydb_bench" if users == DEFAULT_USERS else f"gatewaydb_bench_{users}"
     try:
-        with bench_database(args.database_url, name) as url:
+        with bench_database(args.database_url, database_name(users)) as url:
             outcome = asyncio.run(run(url, scale, budget, only))
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)

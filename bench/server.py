@@ -9,9 +9,16 @@ from contextlib import contextmanager
 from gatewaydb.app.embedded import EmbeddedServer
 from gatewaydb.app.migrate import apply
 
+from .dataset import DEFAULT_USERS
 from .paths import BENCH_DATA_DIR
 
-__all__ = ["bench_database"]
+__all__ = ["bench_database", "database_name"]
+
+
+def database_name(users: int) -> str:
+    """The embedded server's database for a scale: one per scale, so a quick run never
+    replaces the full data set (and its two-minute load) with a tiny one."""
+    return "gatewaydb_bench" if users == DEFAULT_USERS else f"gatewaydb_bench_{users}"
 
 
 @contextmanager
