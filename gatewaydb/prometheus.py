@@ -42,7 +42,7 @@ from prometheus_client.registry import Collector
 
 from .core import Observer, PoolSource, StatementEvent, WaitEvent
 
-__all__ = ["DURATION_BUCKETS", "WAIT_BUCKETS", "PrometheusCollector"]
+__all__ = ["DURATION_BUCKETS", "PrometheusCollector", "WAIT_BUCKETS"]
 
 #: Upper bounds (seconds) of the statement duration histogram.
 DURATION_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

@@ -8,7 +8,8 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["gatewaydb", "gatewaydb.core.errors", "gatewaydb.gateway.models"])
+    "module", ["gatewaydb", "gatewaydb.core", "gatewaydb.core.errors", "gatewaydb.core.observe",
+               "gatewaydb.gateway.models", "gatewaydb.otel", "gatewaydb.prometheus"])
 def test_all_is_sorted_and_every_name_exists(module: str) -> None:
     mod = importlib.import_module(module)
     names = list(mod.__all__)
