@@ -109,6 +109,7 @@ class OpenTelemetryObserver(Observer):
         # Metric attributes by (statement, server): built once, not per call.
         self._metric_attributes: dict[tuple[str, Endpoint], dict[str, Any]] = {}
         self._span_attributes: dict[tuple[str, Endpoint], dict[str, Any]] = {}
+        self._pool_attributes: dict[Endpoint, dict[str, Any]] = {}
         self._metrics = metrics
         if not metrics:
             return
@@ -171,7 +172,10 @@ class OpenTelemetryObserver(Observer):
     def connection_wait(self, event: WaitEvent) -> None:
         if not self._metrics:
             return
-        attributes = {"db.client.connection.pool.name": event.server.pool_name}
+        attributes = self._pool_attributes.get(event.server)
+        if attributes is None:
+            attributes = self._pool_attributes[event.server] = {
+                "db.client.connection.pool.name": event.server.pool_name}
         self._wait_time.record(event.duration, attributes)
         if event.outcome == "timeout":
             self._timeouts.add(1, attributes)

@@ -42,14 +42,11 @@ from prometheus_client.registry import Collector
 
 from .core import Observer, PoolSource, StatementEvent, WaitEvent
 
-__all__ = ["DURATION_BUCKETS", "PrometheusCollector", "WAIT_BUCKETS"]
+__all__ = ["PrometheusCollector"]
 
-#: Upper bounds (seconds) of the statement duration histogram.
-DURATION_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                       0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-#: Upper bounds (seconds) of the connection wait histogram.
-WAIT_BUCKETS: tuple[float, ...] = (0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
-                                   10.0)
+_DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+                     2.5, 5.0, 10.0)
+_WAIT_BUCKETS = (0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
 
 
 class _Histogram:
@@ -75,9 +72,9 @@ class _Histogram:
 class _Statement:
     __slots__ = ("calls", "cancelled", "duration", "errors")
 
-    def __init__(self) -> None:
+    def __init__(self, buckets: Sequence[float]) -> None:
         self.calls = self.errors = self.cancelled = 0
-        self.duration = _Histogram(DURATION_BUCKETS)
+        self.duration = _Histogram(buckets)
 
 
 class PrometheusCollector(Observer, Collector):
@@ -86,9 +83,18 @@ class PrometheusCollector(Observer, Collector):
     Give it to ``Database(observers=[...])`` and register it on a ``CollectorRegistry``.
     Scrapes may come from another thread (``prometheus_client.start_http_server``): counts
     are copied under a lock.
+
+    Args:
+        duration_buckets: upper bounds (seconds) of the statement duration histogram;
+            default 0.5 ms to 10 s.
+        wait_buckets: upper bounds (seconds) of the connection wait histogram; default
+            0.1 ms to 10 s.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, duration_buckets: Sequence[float] = _DURATION_BUCKETS,
+                 wait_buckets: Sequence[float] = _WAIT_BUCKETS) -> None:
+        self.duration_buckets = tuple(sorted(duration_buckets))
+        self.wait_buckets = tuple(sorted(wait_buckets))
         self._statements: dict[tuple[str, str], _Statement] = {}
         self._waits: dict[str, _Histogram] = {}
         self._sources: list[PoolSource] = []
@@ -109,7 +115,7 @@ class PrometheusCollector(Observer, Collector):
         with self._lock:
             counts = self._statements.get(key)
             if counts is None:
-                counts = self._statements[key] = _Statement()
+                counts = self._statements[key] = _Statement(self.duration_buckets)
             counts.calls += 1
             if event.outcome == "cancelled":
                 counts.cancelled += 1
@@ -122,7 +128,7 @@ class PrometheusCollector(Observer, Collector):
         with self._lock:
             histogram = self._waits.get(event.server.name)
             if histogram is None:
-                histogram = self._waits[event.server.name] = _Histogram(WAIT_BUCKETS)
+                histogram = self._waits[event.server.name] = _Histogram(self.wait_buckets)
             histogram.observe(event.duration)
 
     # -- the collector (any thread) ------------------------------------------------------

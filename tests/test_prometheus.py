@@ -19,7 +19,7 @@ from gatewaydb import ConflictError, Database
 from gatewaydb.app.cluster import Cluster
 from gatewaydb.core import Endpoint
 from gatewaydb.otel import OpenTelemetryObserver
-from gatewaydb.prometheus import DURATION_BUCKETS, PrometheusCollector
+from gatewaydb.prometheus import PrometheusCollector
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +56,8 @@ async def observed(database_url: str, collector: PrometheusCollector
 
 
 async def test_statement_counters_and_latency_histogram(
-        observed: Database, registry: CollectorRegistry) -> None:
+        observed: Database, registry: CollectorRegistry, collector: PrometheusCollector
+) -> None:
     user = await observed.create_user(email="prom@example.com")
     for _ in range(3):
         await observed.get_user_by_id(user.id)
@@ -73,7 +74,7 @@ async def test_statement_counters_and_latency_histogram(
     assert _value(samples, "gatewaydb_statement_duration_seconds_count", **by_id) == 3
     assert _value(samples, "gatewaydb_statement_duration_seconds_sum", **by_id) > 0
     buckets = [_value(samples, "gatewaydb_statement_duration_seconds_bucket", **by_id,
-                      le=str(bound)) for bound in DURATION_BUCKETS]
+                      le=str(bound)) for bound in collector.duration_buckets]
     assert buckets == sorted(buckets)  # cumulative
     assert _value(samples, "gatewaydb_statement_duration_seconds_bucket", **by_id,
                   le="+Inf") == 3
@@ -152,12 +153,19 @@ async def test_with_a_replica_each_server_has_its_series(standby_ready: Cluster)
             await asyncio.sleep(0.05)
         assert reads >= 1
         samples = _scrape(registry)
+        polls = db.stats().statements["meta_replica_status"].count
     for server in ("primary", "replica1"):
         assert _value(samples, "gatewaydb_pool_max_size", server=server) == 10
     assert _value(samples, "gatewaydb_statement_calls_total", statement="create_user",
                   server="primary") == 1
     assert _value(samples, "gatewaydb_statement_calls_total", statement="get_user_by_id",
                   server="replica1") == reads
+    # The router's background polls (every 0.1 s) are not the service's calls; the WAL
+    # position read after the service's one write is.
+    assert not [key for key in samples if dict(key[1]).get("statement") == "meta_replica_status"]
+    assert _value(samples, "gatewaydb_statement_calls_total", statement="meta_wal_lsn",
+                  server="primary") == 1
+    assert polls > 0  # they ran
     # The replica's span names the replica's address.
     replica = Endpoint.from_dsn("replica1", replica_url)
     primary = Endpoint.from_dsn("primary", cluster.primary.url(GATEWAY))

@@ -32,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -46,10 +48,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Endpoint", "Observer", "Observers", "PoolSource", "ServerPool", "StatementEvent",
            "TransactionEnd", "TransactionStart", "WaitEvent", "WaitOutcome", "copy_sql",
-           "log_statement", "operation_of"]
+           "log_statement", "operation_of", "unobserved"]
 
 query_log = logging.getLogger("gatewaydb.query")
 log = logging.getLogger("gatewaydb.observe")
+
+# Set in a block whose calls are the core's own background work (replica polls).
+_UNOBSERVED: ContextVar[bool] = ContextVar("gatewaydb_unobserved", default=False)
 
 Outcome = Literal["ok", "error", "cancelled"]
 StatementKind = Literal["statement", "copy", "stream"]
@@ -235,6 +240,8 @@ class Observers:
                   streamed: bool = False, cancelled: bool = False,
                   by: _Served | None = None) -> None:
         """Report one ended call of ``query`` (a declared statement or a COPY label)."""
+        if _UNOBSERVED.get():
+            return
         outcome: Outcome = ("cancelled" if cancelled else "error" if error is not None
                             else "ok")
         if isinstance(query, Query):
@@ -257,6 +264,8 @@ class Observers:
 
     def connection_wait(self, server: Endpoint | None, duration: float,
                         outcome: WaitOutcome) -> None:
+        if _UNOBSERVED.get():
+            return
         event = WaitEvent(server or self.primary, duration, outcome)
         for observer in self._each:
             try:
@@ -307,6 +316,17 @@ class Observers:
                 observer.disconnected(source)
             except Exception:
                 log.exception("observer %r failed on disconnect", observer)
+
+
+@contextmanager
+def unobserved() -> Iterator[None]:
+    """Calls in this block, and in tasks created in it, reach no observer (the core's own
+    background work, like the replica polls: not the service's calls)."""
+    token = _UNOBSERVED.set(True)
+    try:
+        yield
+    finally:
+        _UNOBSERVED.reset(token)
 
 
 def _sqlstate(error: BaseException | None) -> str | None:

@@ -39,7 +39,7 @@ from pydantic import BaseModel
 from . import meta
 from .engine import Executor
 from .errors import ConfigurationError, PoolTimeoutError, is_connection_loss
-from .observe import Endpoint
+from .observe import Endpoint, unobserved
 from .pool_executor import PoolExecutor, is_read_only
 from .query import Call, Query
 from .reports import HealthReport, HealthStatus, PoolStatus, ServerHealth, ServerStatus
@@ -189,8 +189,12 @@ class Router:
 
     async def start(self) -> None:
         """Look at every replica once, then keep looking in a background task."""
-        await self._poll_all()
-        self._poller = asyncio.create_task(self._poll_forever(), name="gatewaydb-replicas")
+        # The polls are the router's own business, not the service's calls: no observer
+        # sees them (the stats still count them). The task inherits the setting.
+        with unobserved():
+            await self._poll_all()
+            self._poller = asyncio.create_task(self._poll_forever(),
+                                               name="gatewaydb-replicas")
 
     async def close(self) -> None:
         """Stop polling and close the replicas' pools (the primary's belongs to Database)."""
