@@ -36,6 +36,7 @@ migrate: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.breakdown
 	$(BIN)/python -m bench.scaleout
 	$(BIN)/python -m bench.tracing
 

@@ -88,6 +88,8 @@ class PathResult:
     #: Rows per call (median): what each sample returned on both sides.
     rows: int
     warmup: int
+    #: The goal for ``ratio`` (at most), from the hot path; None: none set.
+    target: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,8 @@ class Throughput:
     concurrency: int
     pool_size: int
     seconds: float
+    #: The goal for ``ratio`` (at least), from the hot path; None: none set.
+    target: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,23 +140,25 @@ def _timing(ns: list[int]) -> Timing:
                   samples=len(ns), halves_spread=_halves_spread(ns))
 
 
-async def _timed(call: Call, case: Any) -> tuple[int, Any]:
+async def _timed(call: Call, case: Any) -> tuple[int, int]:
+    """(ns, rows) of one call. Its result is freed here, before the next side runs: a side's
+    rows kept alive would lengthen the cyclic GC's passes during the next side's call."""
     started = perf_counter_ns()
     result = await call(case)
-    return perf_counter_ns() - started, result
+    took = perf_counter_ns() - started
+    return took, count_rows(result)
 
 
-async def _round(sides: Sequence[Call], case: Any, i: int) -> list[tuple[int, Any]]:
-    """Every side on ``case``, starting with side ``i % len(sides)``; (ns, result) by side."""
-    out: list[tuple[int, Any]] = [(0, None)] * len(sides)
+async def _round(sides: Sequence[Call], case: Any, i: int) -> list[tuple[int, int]]:
+    """Every side on ``case``, starting with side ``i % len(sides)``; (ns, rows) by side."""
+    out: list[tuple[int, int]] = [(0, 0)] * len(sides)
     for k in range(len(sides)):
         j = (i + k) % len(sides)
         out[j] = await _timed(sides[j], case)
     return out
 
 
-def _check_same_work(path: HotPath, results: Sequence[Any]) -> None:
-    counts = [count_rows(r) for r in results]
+def _check_same_work(path: HotPath, counts: Sequence[int]) -> None:
     if len(set(counts)) != 1:
         shown = ", ".join(f"{side} {n}" for side, n in zip(SIDES, counts, strict=True))
         raise BenchError(f"{path.name}: the sides returned different row counts for the same "
@@ -166,7 +172,7 @@ async def measure(path: HotPath, sides: Sequence[Call],
     gc.collect()  # not a previous path's garbage collected during this one
     warmup, started = 0, perf_counter()
     while warmup < budget.warmup_min or perf_counter() - started < budget.warmup_seconds:
-        _check_same_work(path, [r for _, r in await _round(sides, pick(rng), warmup)])
+        _check_same_work(path, [n for _, n in await _round(sides, pick(rng), warmup)])
         warmup += 1
     per_round = (perf_counter() - started) / warmup
     cap = min(budget.max_samples, path.max_samples or budget.max_samples)
@@ -178,8 +184,8 @@ async def measure(path: HotPath, sides: Sequence[Call],
         done = await _round(sides, case, i)
         for k, (took, _) in enumerate(done):
             ns[k].append(took)
-        rows.append(count_rows(done[0][1]))
-        _check_same_work(path, [r for _, r in done])
+        rows.append(done[0][1])
+        _check_same_work(path, [n for _, n in done])
     gw, fl, noreset, validated = (_timing(n) for n in ns)
     # The paired ratios (same arguments, back to back) show whether the ratio itself drifted.
     ratio_spread = _halves_spread([g / f for g, f in zip(ns[0], ns[1], strict=True)])
@@ -190,7 +196,7 @@ async def measure(path: HotPath, sides: Sequence[Call],
         validated_ratio=validated.median_us / fl.median_us,
         spread=max(gw.halves_spread, fl.halves_spread, noreset.halves_spread,
                    validated.halves_spread, ratio_spread),
-        rows=int(statistics.median(rows)), warmup=warmup)
+        rows=int(statistics.median(rows)), warmup=warmup, target=path.target)
 
 
 async def _burst(call: Call, cases: list[Any], concurrency: int, seconds: float
@@ -236,7 +242,7 @@ async def throughput(path: HotPath, sides: Sequence[Call],
     return Throughput(name=path.name, gatewaydb_ops_s=gw_ops, floor_ops_s=fl_ops,
                       floor_noreset_ops_s=noreset_ops, ratio=gw_ops / fl_ops,
                       ratio_noreset=gw_ops / noreset_ops, concurrency=budget.concurrency,
-                      pool_size=pool_size, seconds=sum(seconds))
+                      pool_size=pool_size, seconds=sum(seconds), target=path.throughput_target)
 
 
 async def peak_memory(gatewaydb: Call, floor: Call, case: Any) -> Memory:

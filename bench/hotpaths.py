@@ -46,6 +46,11 @@ CLIPS_PER_BATCH: Final = 1000
 #: Rows per round trip of ``iter_conversions``, passed to both sides (gatewaydb's default).
 ITER_CHUNK: Final = 1000
 
+#: The issue's goals (ratios to the default-pool floor): single-row reads and writes, and
+#: ops/s with 16 tasks on pools of 10 (the scans' own goals are on their rows below).
+POINT_READ: Final = 0.75
+THROUGHPUT: Final = 1.3
+
 TOP_CLIPS_LIMIT: Final = 10
 TOP_CLIPS_MIN_SCORE: Final = 0.7
 # list_assets' page and clips per asset (gatewaydb's defaults), passed to both sides.
@@ -89,6 +94,10 @@ class HotPath:
     writes: bool = False
     #: Caps the samples of a path whose every call costs much (time or written rows).
     max_samples: int | None = None
+    #: The issue's goal: gatewaydb's median at most this times the (default-pool) floor's.
+    target: float | None = None
+    #: With ``throughput``: gatewaydb's ops/s at least this times the floor's.
+    throughput_target: float | None = None
 
 
 def count_rows(result: Any) -> int:
@@ -226,7 +235,7 @@ HOT_PATHS: Final[tuple[HotPath, ...]] = (
         lambda db, key: db.get_user_by_api_key(key),
         lambda f, key: f.fetchrow(sql.AUTH, _digest(key)),
         lambda f, key: _validated(f.fetchrow(sql.AUTH, _digest(key)), User, "settings"),
-        throughput=True),
+        throughput=True, target=POINT_READ, throughput_target=THROUGHPUT),
     HotPath(
         "top_clips", f"get_top_clips (limit {TOP_CLIPS_LIMIT}, min_score {TOP_CLIPS_MIN_SCORE})",
         _asset,
@@ -234,34 +243,36 @@ HOT_PATHS: Final[tuple[HotPath, ...]] = (
         lambda f, a: f.fetch(sql.TOP_CLIPS, a, TOP_CLIPS_MIN_SCORE, TOP_CLIPS_LIMIT),
         lambda f, a: _validated(f.fetch(sql.TOP_CLIPS, a, TOP_CLIPS_MIN_SCORE, TOP_CLIPS_LIMIT),
                                 Clip, "features"),
-        throughput=True),
+        throughput=True, target=POINT_READ, throughput_target=THROUGHPUT),
     HotPath(
         "whale_day", "list_conversions: whale campaign, one day",
         _whale_day,
         lambda db, c: db.list_conversions(c[0], start_date=c[1], end_date=c[2]),
         lambda f, c: f.fetch(sql.CONVERSIONS, *c),
         lambda f, c: _validated(f.fetch(sql.CONVERSIONS, *c), Conversion),
-        server=_RANGE_SERVER),
+        server=_RANGE_SERVER, target=1.15),
     HotPath(
         "campaign_month", "list_conversions: ordinary campaign, one month",
         _campaign_month,
         lambda db, c: db.list_conversions(c[0], start_date=c[1], end_date=c[2]),
         lambda f, c: f.fetch(sql.CONVERSIONS, *c),
         lambda f, c: _validated(f.fetch(sql.CONVERSIONS, *c), Conversion),
-        server=_RANGE_SERVER),
+        server=_RANGE_SERVER, target=0.75),
     HotPath(
         "list_assets", "list_assets with clips, one user",
         _user,
         lambda db, u: db.list_assets(u, take=ASSETS_TAKE, clips_per_asset=CLIPS_PER_ASSET),
         lambda f, u: f.fetch(sql.ASSETS_WITH_CLIPS, u, ASSETS_TAKE, CLIPS_PER_ASSET),
         lambda f, u: _validated(f.fetch(sql.ASSETS_WITH_CLIPS, u, ASSETS_TAKE, CLIPS_PER_ASSET),
-                                AssetWithClips, "clips", "user")),
+                                AssetWithClips, "clips", "user"),
+        target=0.9),
     HotPath(
         "campaign_stats", "campaign_stats, one user",
         _user,
         lambda db, u: db.campaign_stats(u),
         lambda f, u: f.fetchrow(sql.CAMPAIGN_STATS, u),
-        lambda f, u: _validated(f.fetchrow(sql.CAMPAIGN_STATS, u), CampaignStats)),
+        lambda f, u: _validated(f.fetchrow(sql.CAMPAIGN_STATS, u), CampaignStats),
+        target=POINT_READ),
     HotPath(
         "iter_conversions", "iter_conversions: whole whale campaign",
         lambda rng, s: iter_case(s),
@@ -269,7 +280,7 @@ HOT_PATHS: Final[tuple[HotPath, ...]] = (
         _floor_iter,
         _validated_iter,
         server=_STREAM_SERVER,
-        max_samples=25),
+        max_samples=25, target=1.3),
     HotPath(
         "create_clip", "create_clip",
         _new_clip,
@@ -277,19 +288,20 @@ HOT_PATHS: Final[tuple[HotPath, ...]] = (
         lambda f, c: f.fetchrow(sql.CREATE_CLIP, *_clip_record(c)),
         lambda f, c: _validated(f.fetchrow(sql.CREATE_CLIP, *_clip_record(
             NewClip.model_validate(c).model_dump())), Clip, "features"),
-        writes=True),
+        writes=True, target=0.75),
     HotPath(
         "update_campaign_metrics", "update_campaign_metrics",
         _metrics,
         lambda db, m: db.update_campaign_metrics(m[0], total_spend=m[1], total_impressions=m[2],
                                                  total_clicks=m[3], total_conversions=m[4]),
         lambda f, m: f.fetchrow(sql.SET_METRICS, *m),
-        lambda f, m: _validated(f.fetchrow(sql.SET_METRICS, *m), Campaign, "target_audience")),
+        lambda f, m: _validated(f.fetchrow(sql.SET_METRICS, *m), Campaign, "target_audience"),
+        target=0.75),
     HotPath(
         "create_clips", f"create_clips ({CLIPS_PER_BATCH:,} rows, COPY)",
         _clip_batch,
         lambda db, clips: db.create_clips(clips),
         _floor_create_clips,
         _validated_create_clips,
-        writes=True, max_samples=100),
+        writes=True, max_samples=100, target=1.0),
 )

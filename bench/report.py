@@ -31,7 +31,8 @@ __all__ = ["REGRESSION", "build_result", "compare", "format_table", "result_path
 #: A ratio more than this much worse than the previous run's is flagged.
 REGRESSION: Final = 0.10
 #: The JSON layout; bump when a field changes meaning. 2: hand-written floors (the SQL of
-#: bench.handwritten, not gatewaydb's), a no-reset floor, a validated floor, server times.
+#: bench.handwritten, not gatewaydb's), a no-reset floor, a validated floor, server times;
+#: a path's and a throughput's ``target`` were added later (absent: none).
 FORMAT: Final = 2
 
 
@@ -185,6 +186,14 @@ def _us(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 
+def _target(ratio: float, target: float | None, *, at_most: bool) -> str:
+    """``<= 1.15 met`` / ``>= 1.30 MISSED``: the ratio against the issue's goal."""
+    if target is None:
+        return ""
+    met = ratio <= target if at_most else ratio >= target
+    return f"{'<=' if at_most else '>='}{target:.2f} {'met' if met else 'MISSED'}"
+
+
 def format_table(result: dict[str, Any]) -> str:
     """The human-readable report printed on stdout."""
     git, scale, versions = result["git"], result["scale"], result["versions"]
@@ -202,7 +211,8 @@ def format_table(result: dict[str, Any]) -> str:
         "floor: hand-written SQL, default asyncpg pool;  no reset: the same, reset=no-op;  "
         "validated: floor + model_validate(dict(r)) per row",
         f"{'latency (µs)':<48}{'gatewaydb':>20}{'floor':>20}{'no reset':>20}"
-        f"{'validated':>11}{'ratio':>8}{'no rst':>8}{'valid.':>8}{'spread':>8}{'n':>6}",
+        f"{'validated':>11}{'ratio':>8}{'no rst':>8}{'valid.':>8}{'spread':>8}{'n':>6}"
+        f"{'target':>15}",
         f"{'':<48}{'median':>10}{'p99':>10}{'median':>10}{'p99':>10}{'median':>10}"
         f"{'p99':>10}{'median':>11}",
     ]
@@ -213,7 +223,7 @@ def format_table(result: dict[str, Any]) -> str:
             f"{_us(fl['median_us']):>10}{_us(fl['p99_us']):>10}{_us(nr['median_us']):>10}"
             f"{_us(nr['p99_us']):>10}{_us(va['median_us']):>11}{p['ratio']:>7.2f}x"
             f"{p['ratio_noreset']:>7.2f}x{p['validated_ratio']:>7.2f}x{p['spread']:>8.1%}"
-            f"{gw['samples']:>6}")
+            f"{gw['samples']:>6}{_target(p['ratio'], p.get('target'), at_most=True):>15}")
     if result["server"]:
         lines += ["", f"{'server time, generic plans (µs, EXPLAIN ANALYZE)':<52}"
                       f"{'gatewaydb':>12}{'buffers':>9}{'floor':>12}{'buffers':>9}  plan"]
@@ -227,12 +237,13 @@ def format_table(result: dict[str, Any]) -> str:
         header = (f"throughput (ops/s, {rates[0]['concurrency']} tasks, pool of "
                   f"{rates[0]['pool_size']})")
         lines += ["", f"{header:<48}{'gatewaydb':>12}{'floor':>12}{'no reset':>12}"
-                      f"{'ratio':>8}{'no rst':>8}"]
+                      f"{'ratio':>8}{'no rst':>8}{'target':>15}"]
     for t in rates:
         lines.append(f"{result['hot_paths'][t['name']]['title'][:47]:<48}"
                      f"{t['gatewaydb_ops_s']:>12,.0f}{t['floor_ops_s']:>12,.0f}"
                      f"{t['floor_noreset_ops_s']:>12,.0f}{t['ratio']:>7.2f}x"
-                     f"{t['ratio_noreset']:>7.2f}x")
+                     f"{t['ratio_noreset']:>7.2f}x"
+                     f"{_target(t['ratio'], t.get('target'), at_most=False):>15}")
     it = result["iter_conversions"]
     memory = it["memory"] if it else None
     lines += [] if it is None or memory is None else [

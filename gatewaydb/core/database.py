@@ -58,7 +58,6 @@ from .query import Call, Query, collect
 from .registry import Registry
 from .reports import HealthReport, PoolStatus, ServerStatus
 from .routing import Router, RoutingExecutor, Server, pool_status, replica_urls_from_env
-from .rows import MappingRecord
 from .settings import Settings
 from .stats import StatementStats
 from .transaction import Isolation, Transaction, TransactionBlock, TxT, full_reset
@@ -264,8 +263,6 @@ class Database(Generic[TxT]):
                 max_inactive_connection_lifetime=settings.idle_timeout,
                 init=init_connection,
                 reset=keep_session,
-                # Records Pydantic reads as mappings: no dict per row (see core/rows.py).
-                record_class=MappingRecord,
                 server_settings=server_settings,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
