@@ -377,6 +377,9 @@ def copy_sql(label: _Observed) -> str:
             else f"COPY {table} FROM STDIN (FORMAT binary)")
 
 
+_cached_operation = lru_cache(maxsize=1024)(operation_of)
+
+
 @lru_cache(maxsize=1024)
 def _one_line(sql: str) -> str:
     return " ".join(_NOT_SQL.sub(lambda m: m[0] if m[0][0] in "'\"$" else " ", sql).split())
@@ -408,7 +411,7 @@ def log_statement(settings: Settings, sql: Mapping[str, str], query: _Logged,
     outcome = "cancelled" if cancelled else "error" if error is not None else "ok"
     fields = {"statement": query.name,
               "duration_ms": duration * 1e3 if duration is not None else None,
-              "sql": text, "operation": operation_of(text), "outcome": outcome,
+              "sql": text, "operation": _cached_operation(text), "outcome": outcome,
               "error": type(error).__name__ if error is not None else None,
               "sqlstate": _sqlstate(error), "params": shown}
     level = (logging.WARNING if slow else logging.INFO if settings.log_queries
