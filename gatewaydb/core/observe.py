@@ -406,6 +406,10 @@ def log_statement(settings: Settings, sql: Mapping[str, str], query: _Logged,
     None), ``sqlstate`` and ``params`` (the parameters' repr, or None: without
     ``log_parameters``, and always for a redacted statement).
     """
+    level = (logging.WARNING if slow else logging.INFO if settings.log_queries
+             else logging.DEBUG)
+    if not query_log.isEnabledFor(level):
+        return  # log_queries on, but nobody listens at INFO: no record to build
     text = sql[query.name] if isinstance(query, Query) else copy_sql(query)
     shown = repr(tuple(args)) if settings.log_parameters and not query.redact else None
     outcome = "cancelled" if cancelled else "error" if error is not None else "ok"
@@ -414,10 +418,6 @@ def log_statement(settings: Settings, sql: Mapping[str, str], query: _Logged,
               "sql": text, "operation": _cached_operation(text), "outcome": outcome,
               "error": type(error).__name__ if error is not None else None,
               "sqlstate": _sqlstate(error), "params": shown}
-    level = (logging.WARNING if slow else logging.INFO if settings.log_queries
-             else logging.DEBUG)
-    if not query_log.isEnabledFor(level):
-        return
     args_: list[object]
     if cancelled:
         head, args_ = "%s cancelled", [query.name]
