@@ -70,4 +70,4 @@ def test_plain_records_or_none_still_work() -> None:
            "external_id": None, "value": "1.50", "currency": "USD",
            "attributed_clip_id": None, "timestamp": stamp, "created_at": stamp,
            "updated_at": stamp}
-    assert RowMapper(Conversion).one(row).source.value == "META"  # type: ignore[arg-type]
+    assert RowMapper(Conversion).one(row).source.value == "META"

@@ -237,16 +237,19 @@ class Executor:
         started = perf_counter()
         try:
             cursor = await conn.cursor(sql, *args)
-            while True:
+            more = True
+            while more:
                 records = await cursor.fetch(chunk_size)
+                more = len(records) == chunk_size
                 try:
                     models = mapper.many(records)
                 except ValidationError as exc:
                     raise row_mismatch(query, exc) from exc
+                # Not kept alive while the consumer holds the chunk: fewer objects for the
+                # cyclic GC to traverse (and promote) on every collection meanwhile.
+                del records
                 if models:
                     yield models
-                if len(records) < chunk_size:
-                    break
         except Exception as exc:
             self._engine.fail(query, started, args, exc, self)
         except asyncio.CancelledError:
