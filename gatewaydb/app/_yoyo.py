@@ -27,7 +27,7 @@ from ..core.errors import (
     DatabaseError,
     DatabaseUnavailableError,
 )
-from ..core.settings import Settings, mask_url
+from ..core.settings import Settings, mask_url, url_hosts
 from ..gateway._paths import migrations_dir
 
 __all__ = [
@@ -57,19 +57,36 @@ def yoyo_url(url: str) -> str:
         The same URL with scheme ``postgresql+psycopg`` and without gatewaydb settings;
         libpq parameters (``host=``, ``port=``, ``sslmode=``, ...) are kept, in order.
 
+    A failover URL's host list (``db1:5432,db2:5433``) becomes libpq's ``host=db1,db2&
+    port=5432,5433``, which yoyo passes through as it is.
+
     Raises:
-        ConfigurationError: Another scheme.
+        ConfigurationError: Another scheme, or a malformed host or port.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ConfigurationError(f"malformed URL: {exc}") from None
     if parts.scheme not in _SCHEMES:
         raise ConfigurationError(
             f"unsupported URL scheme {parts.scheme!r}; use postgresql://")
+    netloc = parts.netloc
     kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
             if key not in _GATEWAYDB_PARAMS]
+    hosts = url_hosts(netloc)
+    if len(hosts) > 1:
+        # A failover URL (db1:5432,db2:5432): yoyo reads one host and port from the URL, so
+        # the list goes to libpq as its host= and port= parameters, which take lists.
+        userinfo, at, _ = netloc.rpartition("@")
+        netloc = userinfo + at
+        kept[:0] = [("host", ",".join(host for host, _ in hosts)),
+                    ("port", ",".join("" if port is None else str(port) for _, port in hosts))]
     # "/" stays as is: a socket directory reads better, and yoyo.ini's %-interpolation of
     # $DATABASE_URL would choke on "%2F".
-    query = urlencode(kept, safe="/")
-    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, query, ""))
+    query = urlencode(kept, safe="/,:")
+    # urlunsplit drops the "//" of an empty host ("postgresql:/gw"): keep the usual form.
+    rest = urlunsplit(("", netloc, parts.path, query, ""))
+    return f"postgresql+psycopg:{rest if netloc else '//' + rest}"
 
 
 def connect_error(exc: psycopg.Error, shown: str) -> DatabaseError:
