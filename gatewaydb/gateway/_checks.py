@@ -129,16 +129,18 @@ def _name_problem(name: object) -> str | None:
     return text_problem(name)
 
 
-def _row_problem(row: object, width: int, columns: Sequence[str]) -> str | None:
-    if isinstance(row, str | bytes | bytearray | Mapping) or not isinstance(row, Sequence):
+def _row_problem(row: object, columns: Sequence[str]) -> str | None:
+    # Once per row of a bulk load: tuples (what create_clips sends) take the short way.
+    if type(row) is not tuple and (isinstance(row, str | bytes | bytearray | Mapping)
+                                   or not isinstance(row, Sequence)):
         return "is not a sequence of values (a tuple or list, one value per column)"
-    if len(row) != width:
-        return f"has {len(row)} values for {width} columns"
-    for column, value in zip(columns, row, strict=True):
-        if isinstance(value, str):
+    if len(row) != len(columns):
+        return f"has {len(row)} values for {len(columns)} columns"
+    for position, value in enumerate(row):
+        if isinstance(value, str) and ("\x00" in value or not value.isascii()):
             problem = text_problem(value)
             if problem is not None:
-                return f"column {column}: {problem}"
+                return f"column {columns[position]}: {problem}"
     return None
 
 
@@ -184,7 +186,7 @@ def check_copy(table: object, columns: object, records: object,
     elif not errors:  # rows are measured against well-formed columns only
         rows = list(records)
         for index, row in enumerate(rows):
-            problem = _row_problem(row, len(names), names)
+            problem = _row_problem(row, names)
             if problem is not None:
                 errors.append(FieldError(f"records[{index}]", problem))
                 break  # one bad row is enough to refuse the load; the rest may be many
