@@ -227,6 +227,12 @@ def test_new_migration_writes_the_next_pair(capsys: pytest.CaptureFixture[str],
     assert code == 2
     assert_one_line_error(err, "name")
 
+    # A directory that is not there is a bad argument (once "[Errno 2] ...", exit 1).
+    code, _, err = run(capsys, "new-migration", "x", "--dir", str(tmp_path / "missing"))
+    assert code == 2
+    assert_one_line_error(err, "dir: is not a directory")
+    assert not (tmp_path / "missing").exists()
+
 
 # -- seed ----------------------------------------------------------------------------------
 
