@@ -53,6 +53,8 @@ def test_keyword_overrides_win_over_the_url() -> None:
         pytest.param("postgresql://u:pw@h1:5432,h2:x/db", {}, "port 'x'", id="failover-port"),
         pytest.param("postgresql://u:pw@[::1/db", {}, "malformed URL", id="unclosed-ipv6"),
         pytest.param("postgresql://u:pw@::1/db", {}, r"\[address\]:port", id="bare-ipv6"),
+        pytest.param("postgresql://u@/db?host=/run/pg&port=abc", {}, "port 'abc'",
+                     id="port-parameter"),
     ],
 )
 def test_bad_settings_fail_at_construction(url: str, overrides: dict[str, object],

@@ -31,8 +31,8 @@ from ..core.settings import Settings, mask_url, url_hosts
 from ..gateway._paths import migrations_dir
 
 __all__ = [
-    "backend_url", "connect_error", "first_line", "open_backend", "public", "read", "translated",
-    "yoyo_url",
+    "backend_url", "connect_error", "first_line", "open_backend", "public", "read", "shown_url",
+    "translated", "yoyo_url",
 ]
 
 _SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"}
@@ -102,6 +102,13 @@ def public(url: str) -> str:
     return mask_url(url)
 
 
+def shown_url(url: str) -> str:
+    """What yoyo connects to, for messages: :func:`yoyo_url` with the password masked and
+    the scheme the user wrote (not yoyo's ``postgresql+psycopg``)."""
+    target = public(yoyo_url(url))
+    return urlsplit(url).scheme + target.removeprefix("postgresql+psycopg")
+
+
 def first_line(exc: BaseException) -> str:
     """The first non-blank line of ``exc``'s message (psycopg's run to several)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
@@ -145,7 +152,7 @@ def open_backend(url: str, *, locked: bool = True) -> Iterator[Any]:
 
     Readers skip the lock so that a health check never waits behind a running migration.
     """
-    shown = public(yoyo_url(url))
+    shown = shown_url(url)
     try:
         backend = get_backend(backend_url(url))
     except psycopg.Error as exc:

@@ -123,6 +123,10 @@ class Settings:
             if key in _PARSERS:
                 ours[key] = value
             else:
+                if key == "port":  # ?port=5432 (beside ?host=/socket/dir), or a list of them
+                    for item in value.split(","):
+                        if item:
+                            _port(item)
                 passthrough.append((key, value))
         _refuse_unknown(overrides)
         values = _parsed({**ours, **overrides})
