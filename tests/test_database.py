@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from uuid import uuid4
 
@@ -12,6 +13,7 @@ import pytest
 
 from gatewaydb import Database, DatabaseUnavailableError, PoolTimeoutError
 from gatewaydb.core.errors import InterfaceError
+from gatewaydb.core.stats import StatsRecorder
 
 pytestmark = pytest.mark.anyio
 
@@ -96,6 +98,35 @@ async def test_stats_count_calls_errors_and_percentiles(database_url: str) -> No
     assert (by_id.count, by_id.errors) == (5, 0)
     assert 0 < by_id.p50_ms <= by_id.p95_ms <= by_id.p99_ms
     assert (stats.statements["create_user"].count, stats.statements["create_user"].errors) == (2, 1)
+
+
+def test_stats_percentiles_cover_the_last_2048_finished_calls_as_the_readme_says() -> None:
+    # The README: count every call; mean_ms over all but cancelled ones; p50/p95/p99 over
+    # the most recent 2,048 finished calls, failed ones included, cancelled ones not.
+    recorder = StatsRecorder()
+    for _ in range(2048):
+        recorder.record("q", 0.100)  # 100 ms, then pushed out of the window by...
+    for n in range(2048):
+        recorder.record("q", 0.001, failed=n % 2 == 0)  # ...2,048 calls of 1 ms, half failed
+    recorder.record_cancelled("q")
+    stats = recorder.snapshot()["q"]
+    assert (stats.count, stats.errors, stats.cancelled) == (4097, 1024, 1)
+    assert stats.p50_ms == stats.p95_ms == stats.p99_ms == pytest.approx(1.0)
+    assert stats.mean_ms == pytest.approx(50.5)  # (2048 * 100 + 2048 * 1) / 4096
+    for _ in range(100):  # the newest are in: 100 of the 2,048 now take 100 ms
+        recorder.record("q", 0.100)
+    assert recorder.snapshot()["q"].p99_ms == pytest.approx(100.0)
+
+
+async def test_db_stats_is_synchronous_and_has_the_documented_fields(db: Database) -> None:
+    await db.get_user_by_id(uuid4())
+    stats = db.stats()  # no await: a plain method
+    assert not inspect.isawaitable(stats)
+    assert set(stats.statements["get_user_by_id"].__dataclass_fields__) == {
+        "count", "errors", "cancelled", "mean_ms", "p50_ms", "p95_ms", "p99_ms"}
+    assert stats.pool is not None
+    assert {"size", "in_use", "idle", "max_size"} <= set(stats.pool.model_dump())
+    assert stats.servers == []  # rows only with replicas
 
 
 async def test_queries_are_logged_with_name_and_duration_never_secrets(

@@ -253,3 +253,85 @@ async def test_a_platform_id_too_long_for_its_unique_index_is_refused(db: Databa
     await refused(db, db.update_campaign(campaign.id, google_campaign_id=long_id),
                   "google_campaign_id")
     assert (await db.update_campaign(campaign.id, meta_campaign_id="m" * 200)).meta_campaign_id
+
+
+# -- copy_records: the seam's bulk load --------------------------------------------------------
+# Once a bare DatabaseError ("AttributeError: 'NoneType' object has no attribute 'replace'",
+# "TypeError: 'int' object is not iterable") from inside the driver, after the COPY began.
+
+_CLIP_COLUMNS = ["asset_id", "start_time", "end_time"]
+
+
+@pytest.mark.parametrize(("table", "columns", "records", "constraints", "field"), [
+    pytest.param(None, _CLIP_COLUMNS, [], None, "table", id="table-none"),
+    pytest.param(7, _CLIP_COLUMNS, [], None, "table", id="table-int"),
+    pytest.param("", _CLIP_COLUMNS, [], None, "table", id="table-empty"),
+    pytest.param("c" * 64, _CLIP_COLUMNS, [], None, "table", id="table-too-long"),
+    pytest.param(f"clips{SECRET}\x00", _CLIP_COLUMNS, [], None, "table", id="table-nul"),
+    pytest.param("clips", "asset_id", [], None, "columns", id="columns-a-string"),
+    pytest.param("clips", [], [], None, "columns", id="columns-empty"),
+    pytest.param("clips", None, [], None, "columns", id="columns-none"),
+    pytest.param("clips", ["asset_id", 5], [], None, "columns[1]", id="column-int"),
+    pytest.param("clips", ["asset_id", "\ud800"], [], None, "columns[1]", id="column-surrogate"),
+    pytest.param("clips", ["asset_id", "asset_id"], [], None, "columns", id="column-twice"),
+    pytest.param("clips", _CLIP_COLUMNS, 5, None, "records", id="records-int"),
+    pytest.param("clips", _CLIP_COLUMNS, SECRET, None, "records", id="records-a-string"),
+    pytest.param("clips", _CLIP_COLUMNS, {"asset_id": 1}, None, "records", id="records-mapping"),
+    pytest.param("clips", _CLIP_COLUMNS, [5], None, "records[0]", id="row-int"),
+    pytest.param("clips", _CLIP_COLUMNS, [SECRET], None, "records[0]", id="row-a-string"),
+    pytest.param("clips", _CLIP_COLUMNS, [{"asset_id": 1}], None, "records[0]", id="row-mapping"),
+    pytest.param("clips", _CLIP_COLUMNS, [(uuid4(), 0, 1), (uuid4(), 0)], None, "records[1]",
+                 id="row-too-short"),
+    pytest.param("clips", _CLIP_COLUMNS, [(f"{SECRET}\x00", 0, 1)], None, "records[0]",
+                 id="value-nul"),
+    pytest.param("clips", _CLIP_COLUMNS, [], 5, "constraints", id="constraints-int"),
+    pytest.param("clips", _CLIP_COLUMNS, [], {"clips_pkey": 5}, "constraints",
+                 id="constraints-values"),
+])
+async def test_copy_records_refuses_malformed_arguments_before_any_sql(
+        db: Database, asset: Asset, table: Any, columns: Any, records: Any, constraints: Any,
+        field: str) -> None:
+    await refused(db, db.copy_records(table, columns, records, constraints=constraints),
+                  field, "clips")
+    async with db.transaction() as tx:  # the transaction's copy_records, and it stays usable
+        before = statements_run(db)
+        await expect_invalid(tx.copy_records(table, columns, records, constraints=constraints),
+                             field)
+        assert statements_run(db) == before
+        assert await tx.get_asset_by_id(asset.id) == asset
+
+
+@pytest.mark.parametrize("row", [
+    pytest.param((SECRET, 0, 15), id="uuid-column-given-text"),
+    pytest.param(("ASSET", SECRET, 15), id="number-column-given-text"),
+])
+async def test_copy_records_refuses_a_value_its_column_cannot_store_without_showing_it(
+        db: Database, asset: Asset, row: tuple[Any, ...]) -> None:
+    record = tuple(asset.id if v == "ASSET" else v for v in row)
+    with pytest.raises(InvalidInputError) as caught:
+        await db.copy_records("clips", _CLIP_COLUMNS, [record])
+    error = caught.value
+    assert error.fields == ("records",)
+    assert SECRET not in str(error)
+    assert error.__cause__ is None
+    assert error.__context__ is None
+    assert await count_rows(db, "clips") == 0
+    # The well-formed load still works, the Gateway's create_clips through the same path.
+    assert await db.copy_records("clips", _CLIP_COLUMNS, [(asset.id, 0, 15)]) == 1
+    assert await db.create_clips([{"asset_id": asset.id, "start_time": 1, "end_time": 2}]) == 1
+
+
+@pytest.mark.parametrize(("table", "columns", "field", "sqlstate"), [
+    pytest.param("no_such_table", _CLIP_COLUMNS, "table", "42P01", id="table"),
+    pytest.param("users", _CLIP_COLUMNS, "columns", "42703", id="column"),
+])
+async def test_copy_records_into_what_does_not_exist_names_the_argument(
+        db: Database, asset: Asset, table: str, columns: list[str], field: str,
+        sqlstate: str) -> None:
+    for records in ([], [(asset.id, 0, 15)]):
+        with pytest.raises(InvalidInputError) as caught:
+            await db.copy_records(table, columns, records)
+        assert (caught.value.fields, caught.value.sqlstate) == ((field,), sqlstate)
+        assert caught.value.__context__ is None
+    assert await count_rows(db, "users") == 1
+    assert await count_rows(db, "clips") == 0

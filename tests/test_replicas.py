@@ -272,7 +272,7 @@ def test_the_health_command_lists_every_server(standby_ready: Cluster,
     monkeypatch.setenv("DATABASE_REPLICA_URLS", standby_ready.standbys[0].url(GATEWAY))
     assert main(["health", "--database-url", standby_ready.primary.url(GATEWAY)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^servers\s+primary \S+ reachable .* up; replica \S+ reachable up, "
+    assert re.search(r"^servers\s+primary \S+ reachable .* up\n\s+replica \S+ reachable up, "
                      r"lag \d", out, re.MULTILINE), out
 
 

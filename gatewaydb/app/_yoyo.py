@@ -27,12 +27,12 @@ from ..core.errors import (
     DatabaseError,
     DatabaseUnavailableError,
 )
-from ..core.settings import Settings, mask_url
+from ..core.settings import Settings, mask_url, url_hosts
 from ..gateway._paths import migrations_dir
 
 __all__ = [
-    "backend_url", "connect_error", "first_line", "open_backend", "public", "read", "translated",
-    "yoyo_url",
+    "backend_url", "connect_error", "first_line", "open_backend", "public", "read", "shown_url",
+    "translated", "yoyo_url",
 ]
 
 _SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"}
@@ -57,19 +57,36 @@ def yoyo_url(url: str) -> str:
         The same URL with scheme ``postgresql+psycopg`` and without gatewaydb settings;
         libpq parameters (``host=``, ``port=``, ``sslmode=``, ...) are kept, in order.
 
+    A failover URL's host list (``db1:5432,db2:5433``) becomes libpq's ``host=db1,db2&
+    port=5432,5433``, which yoyo passes through as it is.
+
     Raises:
-        ConfigurationError: Another scheme.
+        ConfigurationError: Another scheme, or a malformed host or port.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ConfigurationError(f"malformed URL: {exc}") from None
     if parts.scheme not in _SCHEMES:
         raise ConfigurationError(
             f"unsupported URL scheme {parts.scheme!r}; use postgresql://")
+    netloc = parts.netloc
     kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
             if key not in _GATEWAYDB_PARAMS]
+    hosts = url_hosts(netloc)
+    if len(hosts) > 1:
+        # A failover URL (db1:5432,db2:5432): yoyo reads one host and port from the URL, so
+        # the list goes to libpq as its host= and port= parameters, which take lists.
+        userinfo, at, _ = netloc.rpartition("@")
+        netloc = userinfo + at
+        kept[:0] = [("host", ",".join(host for host, _ in hosts)),
+                    ("port", ",".join("" if port is None else str(port) for _, port in hosts))]
     # "/" stays as is: a socket directory reads better, and yoyo.ini's %-interpolation of
     # $DATABASE_URL would choke on "%2F".
-    query = urlencode(kept, safe="/")
-    return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, query, ""))
+    query = urlencode(kept, safe="/,:")
+    # urlunsplit drops the "//" of an empty host ("postgresql:/gw"): keep the usual form.
+    rest = urlunsplit(("", netloc, parts.path, query, ""))
+    return f"postgresql+psycopg:{rest if netloc else '//' + rest}"
 
 
 def connect_error(exc: psycopg.Error, shown: str) -> DatabaseError:
@@ -83,6 +100,13 @@ def connect_error(exc: psycopg.Error, shown: str) -> DatabaseError:
 def public(url: str) -> str:
     """``url`` with its password masked, in the userinfo and in ``?password=`` alike."""
     return mask_url(url)
+
+
+def shown_url(url: str) -> str:
+    """What yoyo connects to, for messages: :func:`yoyo_url` with the password masked and
+    the scheme the user wrote (not yoyo's ``postgresql+psycopg``)."""
+    target = public(yoyo_url(url))
+    return urlsplit(url).scheme + target.removeprefix("postgresql+psycopg")
 
 
 def first_line(exc: BaseException) -> str:
@@ -128,7 +152,7 @@ def open_backend(url: str, *, locked: bool = True) -> Iterator[Any]:
 
     Readers skip the lock so that a health check never waits behind a running migration.
     """
-    shown = public(yoyo_url(url))
+    shown = shown_url(url)
     try:
         backend = get_backend(backend_url(url))
     except psycopg.Error as exc:

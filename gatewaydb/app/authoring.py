@@ -30,10 +30,13 @@ def new_migration(name: str, directory: Path | None = None) -> tuple[Path, Path]
     """Create the next migration's two files; returns (migration, rollback) paths.
 
     Raises:
-        InvalidInputError: ``name`` has no letter or digit, or the files already exist.
+        InvalidInputError: ``name`` has no letter or digit, the files already exist, or
+            ``directory`` is not a directory.
         ConfigurationError: A migration in the directory is malformed.
     """
     folder = directory if directory is not None else migrations_dir()
+    if not folder.is_dir():
+        raise InvalidInputError([FieldError("dir", "is not a directory")])
     slug = _slug(name)
     migrations = read(folder)
     ids = [str(m.id) for m in migrations]

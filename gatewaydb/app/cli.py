@@ -140,14 +140,24 @@ def _health_value(name: str, value: Any) -> str:
     if name == "reasons":
         return "; ".join(value) or "-"
     if name == "servers":
-        return "; ".join(f"{s['role']} {s['address']} "
-                         f"{'reachable' if s['reachable'] else 'UNREACHABLE'}"
-                         + (f" {s['latency_ms']} ms" if s["latency_ms"] is not None else "")
-                         + (f" {s['state']}" if s.get("state") else "")
-                         + (f", lag {s['replay_lag_s']:.3f} s"
-                            if s.get("replay_lag_s") is not None else "")
-                         for s in value)
+        return "\n".join(_server_row(server) for server in value) or "-"
     return format_value(value)
+
+
+def _server_row(server: dict[str, Any]) -> str:
+    """One server of ``health``'s ``servers`` field: role, address, reachable, latency,
+    state, lag and error, as JSON has them."""
+    row = (f"{server['role']} {server['address']} "
+           f"{'reachable' if server['reachable'] else 'UNREACHABLE'}")
+    if server["latency_ms"] is not None:
+        row += f" {server['latency_ms']} ms"
+    if server.get("state"):
+        row += f" {server['state']}"
+    if server.get("replay_lag_s") is not None:
+        row += f", lag {server['replay_lag_s']:.3f} s"
+    if server.get("error"):
+        row += f" ({server['error']})"
+    return row
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
@@ -158,10 +168,14 @@ def _cmd_health(args: argparse.Namespace) -> int:
         print(report.model_dump_json())
         return code
     # The same fields as --json, in its order, one per line.
+    # A field of several rows (servers: one per server) goes on as many lines, aligned.
     fields = report.model_dump(mode="json")
     width = max(len(name) for name in fields)
     for name, value in fields.items():
-        print(f"{name.replace('_', ' ').ljust(width)}  {_health_value(name, value)}")
+        first, *more = _health_value(name, value).split("\n")
+        print(f"{name.replace('_', ' ').ljust(width)}  {first}")
+        for line in more:
+            print(f"{'':{width}}  {line}")
     return code
 
 

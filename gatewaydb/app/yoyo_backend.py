@@ -24,7 +24,7 @@ from yoyo.backends.core.postgresql import (  # type: ignore[import-untyped]
 from yoyo.connections import parse_uri  # type: ignore[import-untyped]
 
 from ..core.errors import GatewayDBError
-from ._yoyo import backend_url, connect_error, first_line, public, yoyo_url
+from ._yoyo import backend_url, connect_error, first_line, shown_url
 
 __all__ = ["DatabaseURLBackend"]
 
@@ -48,7 +48,7 @@ class DatabaseURLBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
                   f"{URL_VARIABLE}=postgresql://postgres@127.0.0.1:5432/gateway")
         try:
             target = parse_uri(backend_url(url))
-            shown = public(yoyo_url(url))
+            shown = shown_url(url)
         except (GatewayDBError, ValueError) as exc:
             _fail(f"{URL_VARIABLE}: {first_line(exc)}")
         try:

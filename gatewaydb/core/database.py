@@ -102,6 +102,18 @@ def _check_transaction_options(isolation: object, readonly: object, retries: obj
         raise ConfigurationError("retries must be a whole number >= 0")
 
 
+def _check_replica_urls(urls: Iterable[object], overrides: Mapping[str, Any]) -> None:
+    """Refuse a malformed replica URL as the primary's would be: a typo is a configuration
+    error, not a replica that is down."""
+    for number, url in enumerate(urls, 1):
+        if not isinstance(url, str) or not url.strip():
+            raise ConfigurationError("replicas must be a list of URLs")
+        try:
+            Settings.from_url(url, **overrides)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"replica {number}: {exc}") from None
+
+
 class Database(Generic[TxT]):
     """A service's named statements on a pool of asyncpg connections.
 
@@ -159,6 +171,7 @@ class Database(Generic[TxT]):
         # Check what can be checked now; a missing URL waits for connect().
         Settings.check_overrides(**settings)
         self._settings = Settings.from_url(url, **settings) if url is not None else None
+        _check_replica_urls(self._replica_urls or (), settings)
         self._state = _State.NEW
         self._pool: asyncpg.Pool | None = None
         self._executor: PoolExecutor | None = None
@@ -232,6 +245,7 @@ class Database(Generic[TxT]):
         urls = self._replica_list()
         if not urls:
             return
+        _check_replica_urls(urls, self._overrides)  # $DATABASE_REPLICA_URLS, read only now
 
         async def replica_pool(url: str) -> tuple[str, asyncpg.Pool]:
             settings = Settings.from_url(url, **self._overrides)

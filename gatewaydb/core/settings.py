@@ -34,11 +34,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigurationError
 
-__all__ = ["Settings", "mask_url"]
+__all__ = ["Settings", "mask_url", "url_hosts"]
 
 _SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg", "postgresql+psycopg"}
 
@@ -116,16 +116,21 @@ class Settings:
         url = url if url is not None else os.environ.get("DATABASE_URL")
         if not url:
             raise ConfigurationError("no database URL: pass url= or set DATABASE_URL")
-        parts = urlsplit(url)
+        parts = _split(url)
         if parts.scheme not in _SCHEMES:
             raise ConfigurationError(
                 f"unsupported URL scheme {parts.scheme!r}; use postgresql://")
+        url_hosts(parts.netloc)  # a malformed host or port fails here, not in the driver
         ours: dict[str, Any] = {}
         passthrough: list[tuple[str, str]] = []
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
             if key in _PARSERS:
                 ours[key] = value
             else:
+                if key == "port":  # ?port=5432 (beside ?host=/socket/dir), or a list of them
+                    for item in value.split(","):
+                        if item:
+                            _port(item)
                 passthrough.append((key, value))
         _refuse_unknown(overrides)
         values = _parsed({**ours, **overrides})
@@ -152,6 +157,50 @@ class Settings:
     def as_dict(self) -> Mapping[str, Any]:
         """Every setting but the DSN, for ``health()`` and the CLI."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dsn"}
+
+
+def _split(url: str) -> SplitResult:
+    try:
+        return urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL": the message holds no part of the URL
+        raise ConfigurationError(f"malformed URL: {exc}") from None
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 65535):
+        shown = text if len(text) <= 20 and text.isprintable() else f"{text[:20]!r}..."
+        raise ConfigurationError(
+            f"malformed URL: port {shown!r} is not a number from 1 to 65535")
+    return int(text)
+
+
+def url_hosts(netloc: str) -> list[tuple[str, int | None]]:
+    """The ``(host, port)`` pairs of a URL's network location, as libpq and asyncpg read it.
+
+    ``user:pw@db1:5432,db2:5433`` (a failover URL) gives two; ``[::1]:5432`` is an IPv6
+    address; a missing host (``postgresql:///db?host=/run/pg``) gives none and a missing
+    port is None (the default, or ``?port=``).
+
+    Raises:
+        ConfigurationError: a port that is not a number from 1 to 65535, or an IPv6 address
+            without its brackets. The message names the port, never the user or password.
+    """
+    hostinfo = netloc.rpartition("@")[2]
+    if not hostinfo:
+        return []
+    pairs: list[tuple[str, int | None]] = []
+    for entry in hostinfo.split(","):
+        if entry.startswith("["):
+            host, closed, rest = entry[1:].partition("]")
+            if not closed or (rest and not rest.startswith(":")):
+                raise ConfigurationError("malformed URL: write an IPv6 address as [address]:port")
+            port_text = rest[1:]
+        elif entry.count(":") > 1:
+            raise ConfigurationError("malformed URL: write an IPv6 address as [address]:port")
+        else:
+            host, _, port_text = entry.partition(":")
+        pairs.append((host, _port(port_text) if port_text else None))
+    return pairs
 
 
 def mask_url(url: str) -> str:

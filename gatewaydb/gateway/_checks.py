@@ -9,16 +9,26 @@ Two kinds of value reach the server unchanged and can fail there, or worse, sile
   accepted — ``dict``, ``list``/``tuple``, ``str``, ``int``, ``float``, ``bool``, ``None`` —
   so that what is stored is what is read back (a ``datetime`` would come back as a string).
 
+A third kind is the shape of a bulk load (:func:`check_copy`): ``copy_records``' table and
+column names and the rows' lengths, which the driver would otherwise trip over mid-COPY.
+
 Messages name the place, never the value: a refused value may be a secret.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["MAX_JSON_DEPTH", "check_json", "check_text", "safe_name", "text_problem"]
+from ..core.errors import FieldError, InvalidInputError
+
+__all__ = ["MAX_JSON_DEPTH", "MAX_NAME_LENGTH", "check_copy", "check_json", "check_text",
+           "safe_name", "text_problem"]
+
+#: PostgreSQL's identifier limit (NAMEDATALEN - 1): a longer name would be cut short by the
+#: server and could name another table or column.
+MAX_NAME_LENGTH = 63
 
 #: Deepest nesting accepted in a JSON document (orjson's encoder stops at 255 levels; the
 #: margin leaves room for the arrays and objects gatewaydb wraps documents in).
@@ -107,3 +117,79 @@ def check_json(document: Any) -> Any:
     for depth, problem in _problems(document):
         raise ValueError(f"a value at depth {depth} {problem}" if depth else f"it {problem}")
     return document
+
+
+def _name_problem(name: object) -> str | None:
+    if not isinstance(name, str):
+        return "must be a string (a table or column name)"
+    if not name:
+        return "must not be empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"must be at most {MAX_NAME_LENGTH} characters (PostgreSQL's identifier limit)"
+    return text_problem(name)
+
+
+def _row_problem(row: object, columns: Sequence[str]) -> str | None:
+    # Once per row of a bulk load: tuples (what create_clips sends) take the short way.
+    if type(row) is not tuple and (isinstance(row, str | bytes | bytearray | Mapping)
+                                   or not isinstance(row, Sequence)):
+        return "is not a sequence of values (a tuple or list, one value per column)"
+    if len(row) != len(columns):
+        return f"has {len(row)} values for {len(columns)} columns"
+    for position, value in enumerate(row):
+        if isinstance(value, str) and ("\x00" in value or not value.isascii()):
+            problem = text_problem(value)
+            if problem is not None:
+                return f"column {columns[position]}: {problem}"
+    return None
+
+
+def check_copy(table: object, columns: object, records: object,
+               constraints: object = None) -> list[Sequence[Any]]:
+    """``copy_records``' arguments checked before any SQL runs; returns the rows as a list.
+
+    ``table`` and each of ``columns`` must be a name (a non-empty string of at most 63
+    characters without NUL), the columns a non-empty list or tuple without repeats,
+    ``records`` an iterable of rows (tuples or lists) with one value per column, every
+    string among them storable as text, and ``constraints`` None or a mapping of strings.
+    The types of the other values are the server's to judge (only it knows the columns').
+
+    Raises:
+        InvalidInputError: naming ``table``, ``columns``, ``records`` (with the row's index)
+            or ``constraints``; never a value.
+    """
+    errors: list[FieldError] = []
+    problem = _name_problem(table)
+    if problem is not None:
+        errors.append(FieldError("table", problem))
+    names: list[str] = []
+    if isinstance(columns, list | tuple) and columns:
+        for index, column in enumerate(columns):
+            problem = _name_problem(column)
+            if problem is not None:
+                errors.append(FieldError(f"columns[{index}]", problem))
+            else:
+                names.append(column)
+        if len(set(names)) != len(names):
+            errors.append(FieldError("columns", "names a column twice"))
+    else:
+        errors.append(FieldError("columns", "must be a non-empty list or tuple of column names"))
+    if constraints is not None and not (
+            isinstance(constraints, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in constraints.items())):
+        errors.append(FieldError("constraints", "must be None or a mapping of constraint names "
+                                                "to field names"))
+    rows: list[Sequence[Any]] = []
+    if isinstance(records, str | bytes | bytearray | Mapping) or not isinstance(records,
+                                                                                  Iterable):
+        errors.append(FieldError("records", "must be an iterable of rows (tuples or lists)"))
+    elif not errors:  # rows are measured against well-formed columns only
+        rows = list(records)
+        for index, row in enumerate(rows):
+            problem = _row_problem(row, names)
+            if problem is not None:
+                errors.append(FieldError(f"records[{index}]", problem))
+                break  # one bad row is enough to refuse the load; the rest may be many
+    if errors:
+        raise InvalidInputError(errors)
+    return rows

@@ -25,6 +25,10 @@ or by overriding the fixture of the same name in a ``conftest.py``:
   migrations (default: gatewaydb's own ``migrations/``).
 - ``gatewaydb_sql_paths`` / fixture ``gatewaydb_sql_paths``: the service's ``*.sql`` files,
   passed to ``Database(url, sql_paths=[...])`` when given (default: none, gatewaydb's own).
+- ``gatewaydb_queries`` / fixture ``gatewaydb_queries``: the declarations of those statements,
+  one importable module per line (``module:name`` for a class or a single declaration),
+  passed to ``Database(url, queries=[...])``. A statement no declaration uses is an error,
+  so ``*.sql`` files need their declarations here.
 - fixture ``gatewaydb_database_options``: every keyword for ``Database(...)``.
 
 Async fixtures run on anyio's pytest plugin; mark async tests ``@pytest.mark.anyio``.
@@ -32,6 +36,7 @@ Async fixtures run on anyio's pytest plugin; mark async tests ``@pytest.mark.any
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import secrets
@@ -51,6 +56,7 @@ __all__ = ["PgServer", "url_for"]
 
 _MIGRATIONS = "gatewaydb_migrations"
 _SQL_PATHS = "gatewaydb_sql_paths"
+_QUERIES = "gatewaydb_queries"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,6 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   type="string", default="")
     parser.addini(_SQL_PATHS, "the service's *.sql files or directories, for "
                   "Database(sql_paths=...)", type="linelist", default=[])
+    parser.addini(_QUERIES, "the declarations of the service's statements: importable modules "
+                  "(or module:name), for Database(queries=...)", type="linelist", default=[])
 
 
 def url_for(*, host: str, port: int | str, user: str, password: str | None,
@@ -151,9 +159,31 @@ def gatewaydb_sql_paths(pytestconfig: pytest.Config) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def gatewaydb_database_options(gatewaydb_sql_paths: list[Path]) -> dict[str, Any]:
+def gatewaydb_queries(pytestconfig: pytest.Config) -> list[object]:
+    """The service's declarations, imported (empty: gatewaydb's own statements only)."""
+    found: list[object] = []
+    for spec in pytestconfig.getini(_QUERIES):
+        module_name, _, attribute = str(spec).partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise pytest.UsageError(f"{_QUERIES}: cannot import {module_name!r}: {exc}") from exc
+        if attribute and not hasattr(module, attribute):
+            raise pytest.UsageError(f"{_QUERIES}: {module_name!r} has no {attribute!r}")
+        found.append(getattr(module, attribute) if attribute else module)
+    return found
+
+
+@pytest.fixture(scope="session")
+def gatewaydb_database_options(gatewaydb_sql_paths: list[Path],
+                               gatewaydb_queries: list[object]) -> dict[str, Any]:
     """Keywords for every ``Database(...)`` the plugin opens; override to add settings."""
-    return {"sql_paths": gatewaydb_sql_paths} if gatewaydb_sql_paths else {}
+    options: dict[str, Any] = {}
+    if gatewaydb_sql_paths:
+        options["sql_paths"] = gatewaydb_sql_paths
+    if gatewaydb_queries:
+        options["queries"] = gatewaydb_queries
+    return options
 
 
 @pytest.fixture(scope="session")
