@@ -16,7 +16,7 @@ import pytest
 from helpers import count_rows, expect_invalid, statements_run
 
 from gatewaydb import Database, InvalidInputError
-from gatewaydb.gateway._checks import check_json
+from gatewaydb.core.checks import check_json
 from gatewaydb.gateway.models import (
     Asset,
     Campaign,

@@ -25,7 +25,7 @@ _LAYERS = {"core": 0, "gateway": 1, "app": 2, "testing": 2}
 # gatewaydb/__init__.py is the Gateway's facade: it sits with the Gateway API.
 _TOP = 1
 # The core's public seam: what the Gateway API (like any service) may import from the core.
-_PUBLIC_CORE = {"gatewaydb.core", "gatewaydb.core.errors"}
+_PUBLIC_CORE = {"gatewaydb.core", "gatewaydb.core.errors", "gatewaydb.core.checks"}
 
 
 def _module_name(path: Path) -> str:

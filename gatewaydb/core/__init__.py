@@ -16,7 +16,7 @@ the Gateway API's own declarations (:mod:`gatewaydb.gateway`).
 
 from __future__ import annotations
 
-from . import errors
+from . import checks, errors
 from .database import Database, DatabaseStats, Transaction
 from .observe import (
     Endpoint,
@@ -61,6 +61,7 @@ __all__ = [
     "TransactionEnd",
     "TransactionStart",
     "WaitEvent",
+    "checks",
     "command",
     "errors",
     "on_primary",

@@ -27,7 +27,15 @@ from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import BaseModel, ValidationError
 
-from .errors import InterfaceError, SchemaMismatchError, SchemaProblem, translate_error
+from .checks import check_copy, copy_refusal
+from .errors import (
+    DatabaseError,
+    InterfaceError,
+    InvalidInputError,
+    SchemaMismatchError,
+    SchemaProblem,
+    translate_error,
+)
 from .observe import Endpoint, Observer, Observers, log_statement
 from .query import Call, Query, Returns
 from .registry import Registry
@@ -126,6 +134,18 @@ class Engine:
             raise error
         raise error from exc
 
+    def fail_copy(self, label: _CopyLabel, started: float, exc: BaseException,
+                  by: Executor | None = None) -> InvalidInputError:
+        """Record a failed COPY; raise its translation, or return the InvalidInputError
+        about ``copy_records``' arguments it stands for (:func:`.checks.copy_refusal`)."""
+        try:
+            self.fail(label, started, (), exc, by)
+        except DatabaseError as error:
+            refusal = copy_refusal(error)
+            if refusal is None:
+                raise
+            return refusal
+
     def cancelled(self, query: _Observed, started: float | None = None,
                   by: Executor | None = None) -> None:
         """Count a call whose task was cancelled before it finished (never an error)."""
@@ -192,16 +212,27 @@ class Executor:
         ``table`` and ``columns`` are constants of the calling module, never caller data;
         ``constraints`` maps constraint names to fields, as a declaration's do. Stats and
         logs name the operation ``copy_<table>``.
+
+        Raises:
+            InvalidInputError: before any SQL, a malformed name, a row of the wrong shape or
+                a string PostgreSQL text cannot hold (:func:`~gatewaydb.core.checks.check_copy`);
+                after the COPY was refused with nothing written, a table or column that does
+                not exist or a value the driver cannot encode for its column (never quoted).
         """
+        rows = check_copy(table, columns, records, constraints)
         label = _CopyLabel(f"copy_{table}", constraints or {}, table=table, columns=columns)
         started = perf_counter()
+        refusal: InvalidInputError | None = None
         try:
-            status = await self._copy(table, columns, records)
+            status = await self._copy(table, columns, rows)
         except Exception as exc:
-            self._engine.fail(label, started, (), exc, self)
+            refusal = self._engine.fail_copy(label, started, exc, self)
         except asyncio.CancelledError:
             self._engine.cancelled(label, started, self)
             raise
+        if refusal is not None:
+            # Raised out here, not in the handler: nothing chained to it holds a value.
+            raise refusal
         self._engine.observe(label, started, (), by=self)
         return int(status.rsplit(" ", 1)[-1])
 

@@ -10,8 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from ..core import Call
+from ..core.checks import safe_name, text_problem
 from ..core.errors import FieldError, InvalidInputError, NotFoundError
-from ._checks import safe_name, text_problem
 
 __all__ = ["DomainAPI", "as_bool", "as_enum", "as_text", "as_uuid", "found", "validate",
            "validate_page", "validate_update"]

@@ -20,10 +20,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from ..core.checks import safe_name
 from ..core.errors import FieldError, InvalidInputError, NotFoundError
 from . import queries as q
 from ._base import MAX_TAKE, DomainAPI, as_enum, as_uuid, found, validate, validate_page
-from ._checks import safe_name
 from .models import Clip, ClipScoring, ClipStatus, NewClip, Unit
 
 __all__ = ["ClipsAPI"]

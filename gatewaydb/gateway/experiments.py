@@ -15,10 +15,10 @@ import math
 from typing import Any
 from uuid import UUID
 
+from ..core.checks import text_problem
 from ..core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from . import queries as q
 from ._base import DomainAPI, as_uuid, found, validate, validate_page
-from ._checks import text_problem
 from .models import Experiment, ExperimentStatus, NewExperiment, Variant
 
 __all__ = ["ExperimentsAPI"]

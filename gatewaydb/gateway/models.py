@@ -6,7 +6,7 @@ statement's columns match them in name and type. Input models (``NewUser``, ``Cl
 ...) validate arguments before any SQL runs; every domain method accepts one in place of
 keyword arguments. Every string an input model accepts is text PostgreSQL can hold (no NUL, no
 lone surrogate), every JSON field holds only JSON (finite numbers, string keys; see
-:mod:`gatewaydb.gateway._checks`), every datetime is timezone-aware, and an API key is a
+:mod:`gatewaydb.core.checks`), every datetime is timezone-aware, and an API key is a
 :class:`~pydantic.SecretStr`, so ``repr`` and ``str`` of the model never show it.
 """
 
@@ -40,7 +40,7 @@ from ..core import (
     ServerHealth,
     ServerStatus,
 )
-from ._checks import check_json, check_text
+from ..core.checks import check_json, check_text
 
 __all__ = [
     "Asset",

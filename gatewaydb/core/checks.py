@@ -21,9 +21,10 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..core.errors import FieldError, InvalidInputError
+from .errors import DatabaseError, FieldError, InvalidInputError
 
 __all__ = ["MAX_JSON_DEPTH", "MAX_NAME_LENGTH", "check_copy", "check_json", "check_text",
+           "copy_refusal",
            "safe_name", "text_problem"]
 
 #: PostgreSQL's identifier limit (NAMEDATALEN - 1): a longer name would be cut short by the
@@ -193,3 +194,27 @@ def check_copy(table: object, columns: object, records: object,
     if errors:
         raise InvalidInputError(errors)
     return rows
+
+
+# The server's answer to a COPY into a table or column that does not exist: the arguments'.
+_NO_SUCH = {"42P01": ("table", "no such table"),
+            "42703": ("columns", "names a column the table does not have")}
+
+
+def copy_refusal(error: DatabaseError) -> InvalidInputError | None:
+    """The InvalidInputError a failed COPY's ``error`` stands for, or None when it is not one.
+
+    What only the server or the driver can tell about ``copy_records``' arguments: a table or
+    column that does not exist (the SQLSTATE kept), and a value the driver cannot encode for
+    its column's type (asyncpg's ValueError/TypeError quotes the value; this says
+    ``records`` without it). Nothing was written: the COPY did not start, or was aborted.
+    """
+    if type(error) is not DatabaseError:
+        return None
+    cause, sqlstate = error.__cause__, error.sqlstate
+    if sqlstate in _NO_SUCH:
+        return InvalidInputError([FieldError(*_NO_SUCH[sqlstate])], sqlstate=sqlstate)
+    if sqlstate is None and isinstance(cause, ValueError | TypeError):
+        return InvalidInputError([FieldError(
+            "records", f"holds a value its column's type cannot store ({type(cause).__name__})")])
+    return None
