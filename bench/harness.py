@@ -28,8 +28,8 @@ from typing import Any
 from .errors import BenchError
 from .hotpaths import HotPath, count_rows
 
-__all__ = ["SIDES", "Budget", "Memory", "PathResult", "Throughput", "Timing",
-           "measure", "peak_memory", "throughput"]
+__all__ = ["LATENCY_QUICK", "SIDES", "Budget", "Memory", "PathResult", "Throughput", "Timing",
+           "latency_only", "measure", "peak_memory", "throughput"]
 
 Call = Callable[[Any], Awaitable[Any]]
 #: The sides of every latency sample, in the order of the first sample.
@@ -51,6 +51,20 @@ class Budget:
     concurrency: int
     #: Sampled cases per scan whose generic plans are run under EXPLAIN ANALYZE.
     server_runs: int
+
+
+def latency_only(seconds: float) -> Budget:
+    """A budget of latency samples alone, up to ``seconds`` a path: no throughput bursts and no
+    EXPLAIN ANALYZE scans (the side benches time client round trips only)."""
+    return Budget(warmup_seconds=0.5, warmup_min=20, seconds=seconds, min_samples=20,
+                  max_samples=2000, throughput_seconds=0, throughput_rounds=0, concurrency=1,
+                  server_runs=0)
+
+
+#: :func:`latency_only` for a smoke test: every figure, none of them meaningful.
+LATENCY_QUICK = Budget(warmup_seconds=0.0, warmup_min=2, seconds=0.05, min_samples=4,
+                       max_samples=10, throughput_seconds=0, throughput_rounds=0,
+                       concurrency=1, server_runs=0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from gatewaydb.app.cluster import Cluster, temporary_cluster
 
 from .datagen import ensure_loaded
 from .dataset import Scale
-from .harness import Budget, PathResult, measure
+from .harness import LATENCY_QUICK, Budget, PathResult, latency_only, measure
 from .hotpaths import HOT_PATHS, HotPath
 from .paths import QUICK_RESULTS_DIR, RESULTS_DIR
 
@@ -54,12 +54,8 @@ _DB = "gatewaydb_scaleout"
 #: PgBouncer's server connections: fewer than the client pool, as in the test suite.
 _BOUNCER_POOL = 3
 _CLIENT_POOL = 16
-# server_runs=0: these comparisons time client round trips; no EXPLAIN ANALYZE scans here.
-FULL = Budget(warmup_seconds=0.5, warmup_min=20, seconds=3.0, min_samples=20,
-              max_samples=2000, throughput_seconds=0, throughput_rounds=0, concurrency=1,
-              server_runs=0)
-QUICK = Budget(warmup_seconds=0.0, warmup_min=2, seconds=0.05, min_samples=4, max_samples=10,
-               throughput_seconds=0, throughput_rounds=0, concurrency=1, server_runs=0)
+FULL = latency_only(3.0)
+QUICK = LATENCY_QUICK
 
 
 def _say(message: str) -> None:

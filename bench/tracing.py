@@ -48,7 +48,7 @@ from gatewaydb.otel import OpenTelemetryObserver
 from .datagen import ensure_loaded
 from .dataset import DEFAULT_USERS, Scale
 from .errors import BenchError
-from .harness import Budget, Timing, measure
+from .harness import LATENCY_QUICK, Budget, Timing, latency_only, measure
 from .hotpaths import HOT_PATHS, HotPath
 from .paths import QUICK_RESULTS_DIR, RESULTS_DIR
 from .server import bench_database, database_name
@@ -59,11 +59,8 @@ __all__ = ["SIDES", "main", "run"]
 SIDES = ("spans", "off", "api only", "spans+metrics")
 PATHS = ("auth", "top_clips")
 _POOL = 10
-FULL = Budget(warmup_seconds=0.5, warmup_min=20, seconds=4.0, min_samples=20,
-              max_samples=2000, throughput_seconds=0, throughput_rounds=0, concurrency=1,
-              server_runs=0)
-QUICK = Budget(warmup_seconds=0.0, warmup_min=2, seconds=0.05, min_samples=4, max_samples=10,
-               throughput_seconds=0, throughput_rounds=0, concurrency=1, server_runs=0)
+FULL = latency_only(4.0)
+QUICK = LATENCY_QUICK
 QUICK_USERS = 50
 
 
